@@ -1,0 +1,102 @@
+// ImprovementRun: one run, created by the operator and owned by its target.
+// Single source of truth for its TypeScript type and OpenAPI schema.
+import Type from 'typebox';
+import { cel, Conditions, DateTime, ObjectName, StringEnum } from './schema-helpers.ts';
+import { IMPROVEMENT_TYPES, Rollback } from './improvement-target.ts';
+
+export const TRIGGERS = ['schedule', 'manual', 'priority-issue', 'rollback'] as const;
+export const RUN_PHASES = ['Pending', 'Running', 'Succeeded', 'NoChange', 'Failed'] as const;
+export const PRIORITIES = ['P0', 'P1', 'P2', 'P3'] as const;
+
+export const ImprovementRunSpec = Type.Object(
+  {
+    targetRef: Type.Object({ name: ObjectName() }),
+    trigger: StringEnum(TRIGGERS),
+    scheduledTime: Type.Optional(
+      DateTime({ description: 'The slot (or request time) this run is for.' }),
+    ),
+    runRequest: Type.Optional(
+      Type.String({
+        maxLength: 1024,
+        description: 'extension: the run-requested-at annotation value that caused a manual run.',
+      }),
+    ),
+    issue: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        description: 'extension: the priority issue that caused a priority-issue run.',
+      }),
+    ),
+    rollback: Type.Optional(Rollback),
+  },
+  cel(
+    { rule: 'self == oldSelf', message: 'spec is immutable: create a new run instead' },
+    {
+      rule: "self.trigger != 'rollback' || has(self.rollback)",
+      message: 'a rollback run needs spec.rollback',
+      fieldPath: '.rollback',
+      reason: 'FieldValueRequired',
+    },
+  ),
+);
+
+export const ImprovementRunStatus = Type.Object({
+  phase: Type.Optional(StringEnum(RUN_PHASES)),
+  jobName: Type.Optional(Type.String()),
+  startTime: Type.Optional(DateTime()),
+  completionTime: Type.Optional(DateTime()),
+  improvement: Type.Optional(
+    Type.Object({
+      type: StringEnum(IMPROVEMENT_TYPES),
+      priority: StringEnum(PRIORITIES),
+      title: Type.String({ maxLength: 256 }),
+      rationale: Type.Optional(Type.String({ maxLength: 4096 })),
+      issue: Type.Optional(Type.Integer({ minimum: 1 })),
+      filesChanged: Type.Optional(Type.Integer({ minimum: 0 })),
+      linesChanged: Type.Optional(Type.Integer({ minimum: 0 })),
+    }),
+  ),
+  tests: Type.Optional(
+    Type.Object({
+      command: Type.Optional(Type.String()),
+      passed: Type.Optional(Type.Boolean()),
+      durationSeconds: Type.Optional(Type.Number({ minimum: 0 })),
+      coverageBefore: Type.Optional(Type.Number()),
+      coverageAfter: Type.Optional(Type.Number()),
+      outputTail: Type.Optional(
+        Type.String({
+          maxLength: 8192,
+          description: 'extension: the last lines of the test output.',
+        }),
+      ),
+    }),
+  ),
+  branch: Type.Optional(Type.String()),
+  commit: Type.Optional(Type.String()),
+  pullRequest: Type.Optional(
+    Type.Object({
+      number: Type.Optional(Type.Integer({ minimum: 1 })),
+      url: Type.Optional(Type.String()),
+      merged: Type.Optional(Type.Boolean()),
+      mergedAt: Type.Optional(
+        Type.Unsafe<string | null>({ type: 'string', format: 'date-time', nullable: true }),
+      ),
+    }),
+  ),
+  failure: Type.Optional(
+    Type.Object({
+      reason: Type.String({
+        pattern: '^[A-Z][A-Za-z0-9]*$',
+        description: 'Stable CamelCase reason.',
+      }),
+      message: Type.String({ maxLength: 4096 }),
+    }),
+  ),
+  conditions: Type.Optional(Conditions),
+});
+
+export type ImprovementRunSpec = Type.Static<typeof ImprovementRunSpec>;
+export type ImprovementRunStatus = Type.Static<typeof ImprovementRunStatus>;
+export type Trigger = (typeof TRIGGERS)[number];
+export type RunPhase = (typeof RUN_PHASES)[number];
+export type Priority = (typeof PRIORITIES)[number];

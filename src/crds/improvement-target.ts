@@ -1,0 +1,379 @@
+// ImprovementTarget: one repository under continuous improvement.
+// This file is the single source of truth for its TypeScript type and its
+// OpenAPI schema (config/crd is generated from it). Field names and meanings
+// are fixed by shared/api.md; additions are marked "extension".
+import Type from 'typebox';
+import {
+  cel,
+  Conditions,
+  DateTime,
+  MapOf,
+  ObjectName,
+  Opaque,
+  Quantity,
+  StringEnum,
+  StringMap,
+} from './schema-helpers.ts';
+
+export const PROVIDERS = ['github', 'gitea', 'git'] as const;
+export const STRATEGIES = ['develop', 'autonomous'] as const;
+export const MERGE_METHODS = ['squash', 'merge', 'rebase'] as const;
+export const CONCURRENCY_POLICIES = ['Forbid', 'Replace'] as const;
+export const MODEL_PROVIDERS = ['ollama', 'openai', 'builtin'] as const;
+export const IMPROVEMENT_TYPES = [
+  'documentation',
+  'style',
+  'refactoring',
+  'tests',
+  'bugfix',
+  'performance',
+  'security',
+  'dependencies',
+  'feature',
+] as const;
+export const TARGET_PHASES = ['Idle', 'Running', 'Suspended', 'Stalled'] as const;
+export const RUN_RESULTS = ['Succeeded', 'NoChange', 'Failed'] as const;
+export const ROLLBACK_RESULTS = ['Succeeded', 'Failed'] as const;
+
+/** Git branch names: a conservative subset of what git-check-ref-format allows. */
+const BranchName = (def: string) =>
+  Type.String({
+    default: def,
+    minLength: 1,
+    maxLength: 200,
+    pattern: '^[A-Za-z0-9][A-Za-z0-9._/-]*$',
+    ...cel({
+      rule: "!self.contains('..') && !self.endsWith('/') && !self.endsWith('.lock')",
+      message: 'must be a valid git branch name',
+    }),
+  });
+
+/** The five-field cron shape (values are checked by the operator) or an @-macro. */
+export const SCHEDULE_PATTERN =
+  '^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|[0-9A-Za-z*?/,-]+( +[0-9A-Za-z*?/,-]+){4})$';
+export const REPOSITORY_URL_PATTERN =
+  '^(https://[^\\s/]+/\\S+|ssh://\\S+|git@[^\\s:]+:\\S+|file:///\\S*)$';
+
+const SecretKeyRef = (defaultKey: string, description: string) =>
+  Type.Object(
+    {
+      name: ObjectName({ description: 'Name of a Secret in the target namespace.' }),
+      key: Type.String({
+        default: defaultKey,
+        minLength: 1,
+        maxLength: 253,
+        pattern: '^[-._a-zA-Z0-9]+$',
+      }),
+    },
+    { description },
+  );
+
+export const Repository = Type.Object(
+  {
+    url: Type.String({
+      maxLength: 2048,
+      pattern: REPOSITORY_URL_PATTERN,
+      description:
+        'Clone URL: https://, ssh://, git@host:path or file:///path. Never put a token in it: use credentialsSecretRef.',
+      ...cel({
+        rule: "!self.matches('^https://[^/]*@')",
+        message: 'must not carry credentials; use credentialsSecretRef',
+      }),
+    }),
+    provider: StringEnum(PROVIDERS, {
+      default: 'github',
+      description:
+        'Forge API used for pull requests and issues. git: a plain remote with no PR API.',
+    }),
+    apiUrl: Type.Optional(
+      Type.String({
+        maxLength: 2048,
+        pattern: '^https?://\\S+$',
+        description:
+          'API base URL for GitHub Enterprise or Gitea. Defaults to the public GitHub API.',
+      }),
+    ),
+    credentialsSecretRef: Type.Optional(
+      SecretKeyRef(
+        'token',
+        'Secret key holding the forge token used to clone, push and open pull requests.',
+      ),
+    ),
+  },
+  cel({
+    rule: "self.provider != 'gitea' || has(self.apiUrl)",
+    message: 'provider gitea needs apiUrl',
+    fieldPath: '.apiUrl',
+    reason: 'FieldValueRequired',
+  }),
+);
+
+export const Branches = Type.Object(
+  {
+    main: BranchName('main'),
+    work: BranchName('develop'),
+    strategy: StringEnum(STRATEGIES, {
+      default: 'develop',
+      description:
+        'develop: commit to the work branch, one PR work->main. autonomous: one autonomous/<slug> branch and PR per improvement.',
+    }),
+  },
+  {
+    default: {},
+    ...cel({
+      rule: 'self.main != self.work',
+      message: 'work must differ from main: the operator never commits to main',
+      fieldPath: '.work',
+    }),
+  },
+);
+
+export const Model = Type.Object(
+  {
+    provider: StringEnum(MODEL_PROVIDERS, {
+      default: 'ollama',
+      description:
+        'ollama, openai (any OpenAI-compatible endpoint), or builtin (deterministic rules, no model).',
+    }),
+    host: Type.String({
+      default: 'http://ollama.ollama.svc:11434',
+      maxLength: 2048,
+      pattern: '^https?://\\S+$',
+    }),
+    name: Type.String({ default: 'codellama:7b-code', minLength: 1, maxLength: 256 }),
+    contextTokens: Type.Integer({
+      default: 8192,
+      minimum: 1024,
+      maximum: 1048576,
+      description:
+        'extension: context window sent as num_ctx; prompts that do not fit are refused.',
+    }),
+    apiKeySecretRef: Type.Optional(
+      SecretKeyRef('apiKey', 'extension: Secret key holding the API key for provider openai.'),
+    ),
+  },
+  { default: {} },
+);
+
+export const Tests = Type.Object(
+  {
+    command: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 4096,
+        description: 'Test command; detected from the repository when absent.',
+      }),
+    ),
+    timeoutSeconds: Type.Integer({ default: 900, minimum: 1, maximum: 86400 }),
+  },
+  { default: {} },
+);
+
+export const Policy = Type.Object(
+  {
+    allowedTypes: Type.Array(StringEnum(IMPROVEMENT_TYPES), {
+      default: [...IMPROVEMENT_TYPES],
+      minItems: 1,
+      maxItems: IMPROVEMENT_TYPES.length,
+      'x-kubernetes-list-type': 'set',
+    }),
+    rampUp: Type.Boolean({
+      default: true,
+      description:
+        'Gradual complexity, earned by merged, unreverted results: docs/style, then refactors, then tests, then fixes, then features.',
+    }),
+    maxFilesChanged: Type.Integer({ default: 10, minimum: 1, maximum: 1000 }),
+    maxLinesChanged: Type.Integer({ default: 400, minimum: 1, maximum: 100000 }),
+    protectedPaths: Type.Array(Type.String({ minLength: 1, maxLength: 1024 }), {
+      default: ['.github/workflows/**'],
+      maxItems: 256,
+    }),
+    maxOpenPullRequests: Type.Integer({ default: 1, minimum: 0, maximum: 100 }),
+    maxConsecutiveFailures: Type.Integer({
+      default: 3,
+      minimum: 1,
+      maximum: 100,
+      description:
+        'extension: after this many failed runs in a row the runner asks a human through a question issue.',
+    }),
+  },
+  { default: {} },
+);
+
+export const Labels = Type.Object(
+  {
+    priority: Type.String({ default: 'opencode-priority', minLength: 1, maxLength: 50 }),
+    question: Type.String({ default: 'opencode-question', minLength: 1, maxLength: 50 }),
+    bug: Type.String({ default: 'opencode-bug', minLength: 1, maxLength: 50 }),
+  },
+  { default: {} },
+);
+
+export const Rollback = Type.Object(
+  {
+    id: Type.String({ minLength: 1, maxLength: 128, description: 'Acted on once per new value.' }),
+    commit: Type.Optional(
+      Type.String({
+        pattern: '^[0-9a-f]{7,40}$',
+        description: 'Revert this commit on the work branch.',
+      }),
+    ),
+    run: Type.Optional(ObjectName({ description: 'Revert what this ImprovementRun committed.' })),
+    resetWorkBranch: Type.Optional(
+      Type.Boolean({
+        description: 'Reset the work branch to main (force-with-lease) and close the open PR.',
+      }),
+    ),
+  },
+  cel({
+    rule: '(has(self.commit) ? 1 : 0) + (has(self.run) ? 1 : 0) + (has(self.resetWorkBranch) && self.resetWorkBranch ? 1 : 0) == 1',
+    message: 'rollback must name exactly one of commit, run or resetWorkBranch: true',
+  }),
+);
+
+export const Runner = Type.Object(
+  {
+    image: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 1024,
+        description: "Runner image; default: the operator's own image.",
+      }),
+    ),
+    imagePullPolicy: Type.Optional(StringEnum(['Always', 'IfNotPresent', 'Never'] as const)),
+    resources: Type.Optional(
+      Type.Object({
+        limits: Type.Optional(MapOf(Quantity())),
+        requests: Type.Optional(MapOf(Quantity())),
+      }),
+    ),
+    activeDeadlineSeconds: Type.Integer({ default: 3600, minimum: 60, maximum: 86400 }),
+    ttlSecondsAfterFinished: Type.Integer({
+      default: 86400,
+      minimum: 0,
+      maximum: 2592000,
+      description: 'extension: how long a finished Job and its pod are kept.',
+    }),
+    serviceAccountName: Type.Optional(
+      Type.String({
+        maxLength: 253,
+        pattern: '^$|^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$',
+      }),
+    ),
+    nodeSelector: Type.Optional(StringMap()),
+    tolerations: Type.Optional(Type.Array(Opaque(), { maxItems: 64 })),
+  },
+  { default: {} },
+);
+
+export const ImprovementTargetSpec = Type.Object({
+  repository: Repository,
+  branches: Branches,
+  schedule: Type.String({
+    maxLength: 256,
+    pattern: SCHEDULE_PATTERN,
+    description: '5-field cron, or @hourly, @daily, @weekly, @monthly, @yearly.',
+  }),
+  timeZone: Type.String({
+    default: 'Etc/UTC',
+    maxLength: 64,
+    pattern: '^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$',
+    description: 'IANA time zone name for the schedule.',
+  }),
+  suspend: Type.Boolean({
+    default: false,
+    description: 'No new runs while true; a run already started finishes.',
+  }),
+  autoMerge: Type.Boolean({
+    default: true,
+    description: 'Merge the pull request to main once its checks pass.',
+  }),
+  mergeMethod: StringEnum(MERGE_METHODS, { default: 'squash' }),
+  concurrencyPolicy: StringEnum(CONCURRENCY_POLICIES, { default: 'Forbid' }),
+  startingDeadlineSeconds: Type.Integer({
+    default: 600,
+    minimum: 0,
+    maximum: 31536000,
+    description: 'A slot missed by more than this is skipped, not run late.',
+  }),
+  successfulRunsHistoryLimit: Type.Integer({ default: 3, minimum: 0, maximum: 1000 }),
+  failedRunsHistoryLimit: Type.Integer({ default: 3, minimum: 0, maximum: 1000 }),
+  model: Model,
+  tests: Tests,
+  policy: Policy,
+  labels: Labels,
+  stateDir: Type.String({
+    default: '.opencode',
+    minLength: 1,
+    maxLength: 255,
+    pattern: '^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$',
+    ...cel({
+      rule: "!self.split('/').exists(p, p == '..' || p == '.' || p == '.git')",
+      message: 'must be a relative path inside the repository, outside .git',
+    }),
+  }),
+  commitAuthor: Type.Object(
+    {
+      name: Type.String({ default: 'opencode-bot', minLength: 1, maxLength: 256 }),
+      email: Type.String({
+        default: 'opencode-bot@users.noreply.opencode.dev',
+        minLength: 3,
+        maxLength: 256,
+        pattern: '^[^\\s<>@]+@[^\\s<>@]+$',
+      }),
+    },
+    { default: {}, description: 'extension: author of the commits the runner makes.' },
+  ),
+  rollback: Type.Optional(Rollback),
+  runner: Runner,
+});
+
+export const LastRun = Type.Object({
+  name: Type.String(),
+  result: Type.Optional(StringEnum(RUN_RESULTS)),
+  improvementType: Type.Optional(StringEnum(IMPROVEMENT_TYPES)),
+  pullRequestUrl: Type.Optional(Type.String()),
+  commit: Type.Optional(Type.String()),
+  completionTime: Type.Optional(DateTime()),
+});
+
+const Count = () => Type.Integer({ minimum: 0, default: 0 });
+
+export const ImprovementTargetStatus = Type.Object({
+  observedGeneration: Type.Optional(Type.Integer({ format: 'int64' })),
+  phase: Type.Optional(StringEnum(TARGET_PHASES)),
+  conditions: Type.Optional(Conditions),
+  lastScheduleTime: Type.Optional(DateTime()),
+  nextScheduleTime: Type.Optional(DateTime()),
+  lastSuccessfulTime: Type.Optional(DateTime()),
+  activeRuns: Type.Optional(Type.Array(Type.String(), { maxItems: 16 })),
+  lastRun: Type.Optional(LastRun),
+  totals: Type.Optional(
+    Type.Object({
+      runs: Count(),
+      succeeded: Count(),
+      failed: Count(),
+      noChange: Count(),
+      merged: Count(),
+      reverted: Count(),
+    }),
+  ),
+  coverage: Type.Optional(
+    Type.Object({ current: Type.Optional(Type.Number()), previous: Type.Optional(Type.Number()) }),
+  ),
+  openPullRequests: Type.Optional(Type.Integer({ minimum: 0 })),
+  lastHandledRunRequest: Type.Optional(Type.String()),
+  rollback: Type.Optional(
+    Type.Object({
+      lastHandledId: Type.Optional(Type.String()),
+      result: Type.Optional(StringEnum(ROLLBACK_RESULTS)),
+      message: Type.Optional(Type.String({ maxLength: 4096 })),
+      time: Type.Optional(DateTime()),
+    }),
+  ),
+});
+
+export type ImprovementTargetSpec = Type.Static<typeof ImprovementTargetSpec>;
+export type ImprovementTargetStatus = Type.Static<typeof ImprovementTargetStatus>;
+export type ImprovementType = (typeof IMPROVEMENT_TYPES)[number];
+export type RunResult = (typeof RUN_RESULTS)[number];

@@ -1,0 +1,49 @@
+// What a run ends with. The runner writes it into ImprovementRun.status
+// (its only write to the cluster) and prints it as one JSON line on stdout;
+// the operator aggregates it into the target status, Events and metrics.
+import type { ImprovementRunStatus } from '../crds/index.ts';
+
+export type OutcomePhase = 'Succeeded' | 'NoChange' | 'Failed';
+
+/** Stable, documented failure reasons (CamelCase). */
+export const FAILURE_REASONS = {
+  TestsFailed:
+    'The change made the tests fail; it was reverted and the failure logged in STATE.md.',
+  CloneFailed: 'The repository could not be cloned or fetched.',
+  PushFailed: 'The push was refused or failed after retries.',
+  ForgeError: 'The forge API (GitHub, Gitea) failed.',
+  ModelNotFound: 'The configured model does not exist on the LLM server.',
+  LLMUnavailable: 'The LLM server could not be reached or failed.',
+  ContextTooLarge: 'The prompt did not fit the model context (num_ctx); nothing was sent.',
+  InvalidConfiguration: 'The runner configuration (env, target spec) is invalid.',
+  RollbackTargetNotFound: 'The commit or run named by spec.rollback does not exist.',
+  RollbackFailed: 'The rollback could not be applied cleanly.',
+  DeadlineExceeded: 'The Job ran past activeDeadlineSeconds.',
+  JobFailed: 'The Job failed without reporting an outcome (OOM, image pull, crash).',
+  Internal: 'An unexpected error; see the runner log.',
+} as const;
+export type FailureReason = keyof typeof FAILURE_REASONS;
+
+/** NoChange reasons: the run decided, correctly, to change nothing. */
+export const NO_CHANGE_REASONS = {
+  NothingToDo: 'No candidate improvement was found.',
+  PolicyBlocked:
+    'Every candidate was excluded by policy (allowedTypes, rampUp, maxOpenPullRequests).',
+  MalformedModelOutput: 'The model output could not be applied safely; nothing was committed.',
+  EditRejected: 'The edit broke a rule (path, protected path, size, deleted or skipped tests).',
+  CoverageNotRaised: 'A tests improvement that did not raise coverage was discarded.',
+  DryRun: 'Dry run: nothing was committed or pushed.',
+} as const;
+export type NoChangeReason = keyof typeof NO_CHANGE_REASONS;
+
+export type RunOutcome = Pick<
+  ImprovementRunStatus,
+  'improvement' | 'tests' | 'branch' | 'commit' | 'pullRequest' | 'failure'
+> & {
+  phase: OutcomePhase;
+  /** Work-branch coverage after the run (percent), for the target's coverage trend. */
+  coverage?: number;
+  /** For NoChange: why. */
+  noChangeReason?: NoChangeReason;
+  message?: string;
+};
