@@ -72,4 +72,8 @@ export interface EditPolicy {
 
 export type ApplyResult =
   | { ok: true; changedFiles: string[]; filesChanged: number; linesChanged: number }
-  | { ok: false; reason: Extract<NoChangeReason, 'MalformedModelOutput' | 'EditRejected'>; message: string };
+  | {
+      ok: false;
+      reason: Extract<NoChangeReason, 'MalformedModelOutput' | 'EditRejected'>;
+      message: string;
+    };

@@ -1,0 +1,31 @@
+// The contract between the operator (which builds the Job, or the local
+// executor's child process) and the runner: environment variable names.
+// Secret values arrive only through OPENCODE_FORGE_TOKEN and
+// OPENCODE_MODEL_API_KEY, set from secretKeyRef; never in the JSON.
+export const JOB_ENV = {
+  /** JSON {namespace, name, uid, spec}: the ImprovementTarget, spec with defaults applied. */
+  target: 'OPENCODE_TARGET',
+  /** JSON {name, uid, spec}: the ImprovementRun this Job is for. */
+  run: 'OPENCODE_RUN',
+  /** Forge token (from spec.repository.credentialsSecretRef). */
+  forgeToken: 'OPENCODE_FORGE_TOKEN',
+  /** API key for model provider openai (from spec.model.apiKeySecretRef). */
+  modelApiKey: 'OPENCODE_MODEL_API_KEY',
+  /** Writable scratch directory (an emptyDir in the Job); default /workspace. */
+  workspace: 'OPENCODE_WORKSPACE',
+  /** Overrides spec.model.host, e.g. for the demo's OLLAMA_HOST. */
+  ollamaHost: 'OLLAMA_HOST',
+} as const;
+
+export interface JobTargetEnv {
+  namespace: string;
+  name: string;
+  uid?: string;
+  spec: import('../crds/index.ts').ImprovementTargetSpec;
+}
+
+export interface JobRunEnv {
+  name: string;
+  uid?: string;
+  spec: import('../crds/index.ts').ImprovementRunSpec;
+}
