@@ -1,0 +1,78 @@
+import { describe, expect, test } from '@jest/globals';
+import { decide, isScheduleError, parseSchedule, type ParsedSchedule } from './schedule.ts';
+
+const parse = (expr: string, tz = 'Etc/UTC'): ParsedSchedule => {
+  const s = parseSchedule(expr, tz);
+  if (isScheduleError(s)) throw new Error(s.message);
+  return s;
+};
+const t = (iso: string) => new Date(iso);
+
+describe('parseSchedule', () => {
+  test.each([
+    ['61 * * * *', 'schedule', /minute/],
+    ['0 0 * *', 'schedule', /5 fields/],
+    ['0 0 31 2 *', 'schedule', /never fires/],
+    ['every day', 'schedule', /5 fields/],
+  ])('%s is refused with a reason', (expr, field, msg) => {
+    const s = parseSchedule(expr, 'Etc/UTC');
+    expect(isScheduleError(s) && s.field).toBe(field);
+    expect(isScheduleError(s) && s.message).toMatch(msg);
+  });
+
+  test('an unknown time zone is refused', () => {
+    const s = parseSchedule('0 * * * *', 'Mars/Olympus');
+    expect(isScheduleError(s) && [s.reason, s.field]).toEqual(['InvalidTimeZone', 'timeZone']);
+  });
+
+  test('macros work', () => {
+    expect(parse('@hourly').next(t('2026-11-22T10:15:00Z'))).toEqual(t('2026-11-22T11:00:00Z'));
+    expect(parse('@weekly').next(t('2026-11-22T10:15:00Z'))).toEqual(t('2026-11-29T00:00:00Z'));
+  });
+
+  test('the time zone is honoured across the spring-forward DST change', () => {
+    const s = parse('30 2 * * *', 'Europe/Berlin');
+    // 02:30 does not exist on 2026-03-29 in Berlin: it runs once, at 03:00 CEST.
+    expect(s.next(t('2026-03-28T12:00:00Z'))).toEqual(t('2026-03-29T01:00:00Z'));
+    expect(s.next(t('2026-03-29T01:00:00Z'))).toEqual(t('2026-03-30T00:30:00Z'));
+    const eight = parse('0 8 * * *', 'America/New_York');
+    expect(eight.next(t('2026-11-01T00:00:00Z'))).toEqual(t('2026-11-01T13:00:00Z')); // EST after fall-back
+    expect(eight.next(t('2026-10-31T00:00:00Z'))).toEqual(t('2026-10-31T12:00:00Z')); // EDT
+  });
+
+  test('latestAtOrBefore includes a slot exactly at the instant', () => {
+    expect(parse('0 * * * *').latestAtOrBefore(t('2026-11-22T10:00:00Z'))).toEqual(t('2026-11-22T10:00:00Z'));
+  });
+});
+
+describe('decide', () => {
+  const hourly = parse('0 * * * *');
+  const base = { schedule: hourly, createdAt: t('2026-11-22T00:30:00Z'), startingDeadlineSeconds: 600 };
+
+  test('nothing is due before the first slot after creation', () => {
+    expect(decide({ ...base, now: t('2026-11-22T00:59:00Z') })).toEqual({ kind: 'wait', next: t('2026-11-22T01:00:00Z') });
+  });
+
+  test('a slot that just came due runs', () => {
+    expect(decide({ ...base, now: t('2026-11-22T01:00:05Z') })).toMatchObject({ kind: 'run', slot: t('2026-11-22T01:00:00Z') });
+  });
+
+  test('a handled slot does not run again', () => {
+    expect(decide({ ...base, now: t('2026-11-22T01:00:05Z'), lastScheduleTime: t('2026-11-22T01:00:00Z') }).kind).toBe('wait');
+  });
+
+  test('of several missed slots only the most recent runs', () => {
+    const d = decide({ ...base, now: t('2026-11-22T05:03:00Z'), lastScheduleTime: t('2026-11-22T01:00:00Z') });
+    expect(d).toMatchObject({ kind: 'run', slot: t('2026-11-22T05:00:00Z'), next: t('2026-11-22T06:00:00Z') });
+  });
+
+  test('a slot missed by more than the deadline is skipped', () => {
+    const d = decide({ ...base, now: t('2026-11-22T05:20:00Z'), lastScheduleTime: t('2026-11-22T01:00:00Z') });
+    expect(d).toEqual({ kind: 'missed', slot: t('2026-11-22T05:00:00Z'), lateBySeconds: 1200, next: t('2026-11-22T06:00:00Z') });
+  });
+
+  test('a zero deadline runs only on time', () => {
+    expect(decide({ ...base, startingDeadlineSeconds: 0, now: t('2026-11-22T01:00:00Z') }).kind).toBe('run');
+    expect(decide({ ...base, startingDeadlineSeconds: 0, now: t('2026-11-22T01:00:01Z') }).kind).toBe('missed');
+  });
+});

@@ -1,0 +1,83 @@
+// Pure scheduling decisions with the semantics of Kubernetes' CronJob
+// controller: only the most recent missed slot may run, and only within
+// startingDeadlineSeconds. The clock is an input; nothing here reads time.
+import { Cron } from 'croner';
+
+export interface ParsedSchedule {
+  /** Slots strictly after `after`, in order. */
+  next(after: Date): Date | null;
+  /** The latest slot at or before `at`. */
+  latestAtOrBefore(at: Date): Date | null;
+}
+
+export type ScheduleError = { field: 'schedule' | 'timeZone'; reason: 'InvalidSchedule' | 'InvalidTimeZone'; message: string };
+
+export function validTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Parses a 5-field cron or @-macro in an IANA time zone, or explains what is wrong. */
+export function parseSchedule(expr: string, timeZone: string): ParsedSchedule | ScheduleError {
+  if (!validTimeZone(timeZone)) {
+    return { field: 'timeZone', reason: 'InvalidTimeZone', message: `unknown time zone "${timeZone}": use an IANA name such as Etc/UTC or Europe/Berlin` };
+  }
+  const fields = expr.trim().split(/\s+/);
+  if (!expr.trim().startsWith('@') && fields.length !== 5) {
+    return { field: 'schedule', reason: 'InvalidSchedule', message: `schedule "${expr}" must have 5 fields (minute hour day-of-month month day-of-week) or be an @-macro` };
+  }
+  let cron: Cron;
+  try {
+    cron = new Cron(expr.trim(), { timezone: timeZone, paused: true, legacyMode: true });
+    // Some mistakes (e.g. 31 February) only show when asked for a run.
+    if (cron.nextRun(new Date(0)) === null) throw new Error('it never fires');
+  } catch (err) {
+    const detail = err instanceof Error ? err.message.replace(/^CronPattern: /, '') : String(err);
+    return { field: 'schedule', reason: 'InvalidSchedule', message: `schedule "${expr}" is not a valid cron expression: ${detail}` };
+  }
+  return {
+    next: (after) => cron.nextRun(after),
+    latestAtOrBefore: (at) => cron.previousRuns(1, new Date(at.getTime() + 1))[0] ?? null,
+  };
+}
+
+export function isScheduleError(x: ParsedSchedule | ScheduleError): x is ScheduleError {
+  return 'reason' in x;
+}
+
+export interface ScheduleInput {
+  schedule: ParsedSchedule;
+  now: Date;
+  /** When the last slot was started; falls back to the target's creation time. */
+  lastScheduleTime?: Date;
+  createdAt: Date;
+  startingDeadlineSeconds: number;
+}
+
+export type ScheduleDecision =
+  /** Start a run for `slot` now. */
+  | { kind: 'run'; slot: Date; next: Date | null }
+  /** The most recent slot is older than the deadline: skip it, say so. */
+  | { kind: 'missed'; slot: Date; lateBySeconds: number; next: Date | null }
+  /** Nothing due; come back at `next`. */
+  | { kind: 'wait'; next: Date | null };
+
+/**
+ * Decides what is due at `now`. A slot is due when it is after the last
+ * handled slot (or creation) and at or before now; of several missed slots
+ * only the latest counts, as in the CronJob controller.
+ */
+export function decide(input: ScheduleInput): ScheduleDecision {
+  const { schedule, now } = input;
+  const since = input.lastScheduleTime ?? input.createdAt;
+  const next = schedule.next(now);
+  const latest = schedule.latestAtOrBefore(now);
+  if (!latest || latest.getTime() <= since.getTime()) return { kind: 'wait', next };
+  const lateBySeconds = Math.floor((now.getTime() - latest.getTime()) / 1000);
+  if (lateBySeconds > input.startingDeadlineSeconds) return { kind: 'missed', slot: latest, lateBySeconds, next };
+  return { kind: 'run', slot: latest, next };
+}
