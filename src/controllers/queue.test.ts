@@ -1,0 +1,100 @@
+import { describe, expect, test } from '@jest/globals';
+import { ManualClock } from '../kube/clock.ts';
+import { WorkQueue } from './queue.ts';
+
+const tick = () => new Promise((r) => setImmediate(r));
+
+describe('WorkQueue', () => {
+  test('deduplicates keys that are waiting', async () => {
+    const q = new WorkQueue({ clock: new ManualClock(new Date(0)) });
+    const seen: string[] = [];
+    q.add('a');
+    q.add('a');
+    q.add('b');
+    const running = q.run(2, async (k) => void seen.push(k));
+    await tick();
+    await tick();
+    q.shutdown();
+    await running;
+    expect(seen.sort()).toEqual(['a', 'b']);
+  });
+
+  test('never hands one key to two workers; a change while processing runs it again after', async () => {
+    const q = new WorkQueue({ clock: new ManualClock(new Date(0)) });
+    let active = 0;
+    let maxActive = 0;
+    let runs = 0;
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    q.add('a');
+    const running = q.run(4, async () => {
+      active++;
+      maxActive = Math.max(maxActive, active);
+      runs++;
+      if (runs === 1) await gate;
+      active--;
+    });
+    await tick();
+    q.add('a'); // while processing: marked dirty
+    q.add('a');
+    await tick();
+    expect(runs).toBe(1);
+    release();
+    for (let i = 0; i < 5; i++) await tick();
+    q.shutdown();
+    await running;
+    expect(runs).toBe(2);
+    expect(maxActive).toBe(1);
+  });
+
+  test('addAfter waits for the clock, and the earliest request wins', async () => {
+    const clock = new ManualClock(new Date(0));
+    const q = new WorkQueue({ clock });
+    const seen: number[] = [];
+    const running = q.run(1, async () => void seen.push(clock.now().getTime()));
+    q.addAfter('a', 60_000);
+    q.addAfter('a', 30_000);
+    q.addAfter('a', 90_000);
+    clock.advance(29_999);
+    await tick();
+    expect(seen).toEqual([]);
+    clock.advance(1);
+    await tick();
+    clock.advance(100_000);
+    await tick();
+    q.shutdown();
+    await running;
+    expect(seen).toEqual([30_000]);
+  });
+
+  test('failures back off exponentially per key and reset on success', async () => {
+    const clock = new ManualClock(new Date(0));
+    const q = new WorkQueue({ clock, baseDelayMs: 100, maxDelayMs: 1000 });
+    expect([q.addRateLimited('k'), q.addRateLimited('k'), q.addRateLimited('k'), q.addRateLimited('k'), q.addRateLimited('k')]).toEqual([100, 200, 400, 800, 1000]);
+    q.forget('k');
+    expect(q.addRateLimited('k')).toBe(100);
+    q.shutdown();
+  });
+
+  test('a failing handler is retried after its backoff', async () => {
+    const clock = new ManualClock(new Date(0));
+    const q = new WorkQueue({ clock, baseDelayMs: 1000 });
+    let calls = 0;
+    const running = q.run(1, async () => {
+      calls++;
+      if (calls === 1) throw new Error('boom');
+    });
+    q.add('x');
+    await tick();
+    expect(calls).toBe(1);
+    clock.advance(999);
+    await tick();
+    expect(calls).toBe(1);
+    clock.advance(1);
+    await tick();
+    await tick();
+    q.shutdown();
+    await running;
+    expect(calls).toBe(2);
+  });
+});

@@ -1,0 +1,147 @@
+// A deduplicating, rate-limited work queue with client-go's semantics: a key
+// is queued at most once, never processed by two workers at once, re-queued
+// if it changed while being processed; failures back off per key
+// (exponential, capped) under an overall token bucket; delayed adds use the
+// Clock so a requeue at the next cron slot is a timer, not a polling loop.
+import type { Clock } from '../kube/clock.ts';
+
+export interface QueueOptions {
+  clock: Clock;
+  baseDelayMs?: number;
+  maxDelayMs?: number;
+  /** Overall rate limit: tokens per second and burst. */
+  qps?: number;
+  burst?: number;
+}
+
+export type WorkResult = void | { requeueAfterMs?: number };
+
+export class WorkQueue {
+  private readonly clock: Clock;
+  private readonly baseDelayMs: number;
+  private readonly maxDelayMs: number;
+  private readonly qps: number;
+  private readonly burst: number;
+  private tokens: number;
+  private lastRefill = Date.now();
+  private readonly queue: string[] = [];
+  private readonly queued = new Set<string>();
+  private readonly processing = new Set<string>();
+  private readonly dirty = new Set<string>();
+  private readonly failures = new Map<string, number>();
+  private readonly timers = new Map<string, { at: number; cancel: () => void }>();
+  private waiters: Array<() => void> = [];
+  private shuttingDown = false;
+
+  constructor(opts: QueueOptions) {
+    this.clock = opts.clock;
+    this.baseDelayMs = opts.baseDelayMs ?? 200;
+    this.maxDelayMs = opts.maxDelayMs ?? 5 * 60_000;
+    this.qps = opts.qps ?? 50;
+    this.burst = opts.burst ?? 500;
+    this.tokens = this.burst;
+  }
+
+  get length(): number {
+    return this.queue.length;
+  }
+
+  add(key: string): void {
+    if (this.shuttingDown) return;
+    if (this.processing.has(key)) {
+      this.dirty.add(key);
+      return;
+    }
+    if (this.queued.has(key)) return;
+    this.queued.add(key);
+    this.queue.push(key);
+    this.waiters.shift()?.();
+  }
+
+  /** Adds key after ms; an earlier pending add for the same key wins. */
+  addAfter(key: string, ms: number): void {
+    if (this.shuttingDown) return;
+    if (ms <= 0) return this.add(key);
+    const at = this.clock.now().getTime() + ms;
+    const existing = this.timers.get(key);
+    if (existing && existing.at <= at) return;
+    existing?.cancel();
+    const cancel = this.clock.after(ms, () => {
+      this.timers.delete(key);
+      this.add(key);
+    });
+    this.timers.set(key, { at, cancel });
+  }
+
+  /** Re-adds after the key's next backoff step. */
+  addRateLimited(key: string): number {
+    const n = this.failures.get(key) ?? 0;
+    this.failures.set(key, n + 1);
+    const delay = Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** n);
+    this.addAfter(key, delay);
+    return delay;
+  }
+
+  forget(key: string): void {
+    this.failures.delete(key);
+  }
+
+  /** Runs `workers` loops until shutdown; each key is handled by one worker at a time. */
+  run(workers: number, handle: (key: string) => Promise<WorkResult>): Promise<void> {
+    const loop = async () => {
+      for (;;) {
+        const key = await this.next();
+        if (key === undefined) return;
+        try {
+          const res = await handle(key);
+          this.forget(key);
+          if (res?.requeueAfterMs !== undefined) this.addAfter(key, res.requeueAfterMs);
+        } catch {
+          this.addRateLimited(key);
+        } finally {
+          this.done(key);
+        }
+      }
+    };
+    return Promise.all(Array.from({ length: workers }, loop)).then(() => undefined);
+  }
+
+  shutdown(): void {
+    this.shuttingDown = true;
+    for (const t of this.timers.values()) t.cancel();
+    this.timers.clear();
+    for (const w of this.waiters.splice(0)) w();
+  }
+
+  private async next(): Promise<string | undefined> {
+    for (;;) {
+      if (this.shuttingDown) return undefined;
+      const key = this.queue.shift();
+      if (key !== undefined) {
+        this.queued.delete(key);
+        this.processing.add(key);
+        await this.takeToken();
+        return key;
+      }
+      await new Promise<void>((r) => this.waiters.push(r));
+    }
+  }
+
+  private done(key: string): void {
+    this.processing.delete(key);
+    if (this.dirty.delete(key)) this.add(key);
+  }
+
+  private async takeToken(): Promise<void> {
+    for (;;) {
+      const now = Date.now();
+      this.tokens = Math.min(this.burst, this.tokens + ((now - this.lastRefill) / 1000) * this.qps);
+      this.lastRefill = now;
+      if (this.tokens >= 1) {
+        this.tokens -= 1;
+        return;
+      }
+      await new Promise((r) => setTimeout(r, Math.ceil(((1 - this.tokens) / this.qps) * 1000)));
+    }
+  }
+}
