@@ -1,0 +1,291 @@
+// Gitea and Forgejo through their REST API v1 (Forgejo keeps Gitea's API).
+import type {
+  ChecksState,
+  Forge,
+  ForgeCapabilities,
+  ForgeIssue,
+  ForgePullRequest,
+  MergeMethod,
+} from '../types.ts';
+import type { ForgeConfig } from '../config.ts';
+import type { Logger } from '../../../util/logger.ts';
+import { parseRepoUrl } from '../repo-url.ts';
+import { combineChecks, latestPerContext } from '../checks.ts';
+import { GiteaClient, GiteaHttpError, mapGiteaError } from './client.ts';
+
+interface GtIssue {
+  number: number;
+  title: string;
+  body: string | null;
+  labels: Array<{ id: number; name: string }> | null;
+  html_url: string;
+  updated_at: string;
+  pull_request?: unknown;
+}
+interface GtPull {
+  number: number;
+  title: string;
+  html_url: string;
+  state: string;
+  merged: boolean;
+  merged_at: string | null;
+  mergeable: boolean;
+  head: { ref: string; sha: string };
+  base: { ref: string };
+}
+interface GtCombinedStatus {
+  state: string;
+  total_count: number;
+  statuses: Array<{ status: string; context: string }> | null;
+}
+
+const PAGE = 50;
+
+const toIssue = (i: GtIssue): ForgeIssue => ({
+  number: i.number,
+  title: i.title,
+  body: i.body ?? '',
+  labels: (i.labels ?? []).map((l) => l.name),
+  url: i.html_url,
+  updatedAt: i.updated_at,
+});
+
+const toPull = (p: GtPull): ForgePullRequest => ({
+  number: p.number,
+  url: p.html_url,
+  state: p.state === 'open' ? 'open' : 'closed',
+  merged: p.merged,
+  mergedAt: p.merged_at,
+  head: p.head.ref,
+  base: p.base.ref,
+  headSha: p.head.sha,
+  title: p.title,
+});
+
+export class GiteaForge implements Forge {
+  readonly kind = 'gitea' as const;
+  readonly capabilities: ForgeCapabilities = { pullRequests: true, issues: true };
+  private readonly client: GiteaClient;
+  private readonly repoPath: string;
+  private readonly log: Logger;
+
+  constructor(cfg: ForgeConfig) {
+    const { host, owner, repo, scheme } = parseRepoUrl(cfg.repoUrl);
+    this.repoPath = `/repos/${encodeURIComponent(owner)}/${encodeURIComponent(repo)}`;
+    this.log = cfg.logger.child({ forge: 'gitea', repo: `${owner}/${repo}` });
+    const web = scheme === 'http' ? `http://${host}` : `https://${host.replace(/:\d+$/, '')}`;
+    this.client = new GiteaClient({
+      baseUrl: cfg.apiUrl ?? web,
+      token: cfg.token,
+      userAgent: cfg.userAgent,
+      tuning: cfg.tuning,
+      logger: this.log,
+    });
+  }
+
+  private async call<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      const mapped = mapGiteaError(err, operation);
+      this.log.warn({ operation, reason: mapped.reason, status: mapped.status }, mapped.message);
+      throw mapped;
+    }
+  }
+
+  private async list<T>(path: string, query: Record<string, string>, maxPages = 10): Promise<T[]> {
+    const out: T[] = [];
+    for (let page = 1; page <= maxPages; page++) {
+      const { data } = await this.client.request<T[]>('GET', this.repoPath + path, {
+        query: { ...query, page, limit: PAGE },
+      });
+      out.push(...(data ?? []));
+      if (!data || data.length < PAGE) break;
+    }
+    return out;
+  }
+
+  listOpenIssues(labels: string[]): Promise<ForgeIssue[]> {
+    return this.call('list issues', async () => {
+      const byNumber = new Map<number, ForgeIssue>();
+      for (const label of labels) {
+        const items = await this.list<GtIssue>('/issues', {
+          state: 'open',
+          type: 'issues',
+          labels: label,
+        });
+        for (const i of items) if (!i.pull_request) byNumber.set(i.number, toIssue(i));
+      }
+      return [...byNumber.values()].sort((a, b) => a.number - b.number);
+    });
+  }
+
+  listOpenPullRequests(headPrefix: string): Promise<ForgePullRequest[]> {
+    return this.call('list pull requests', async () =>
+      (await this.list<GtPull>('/pulls', { state: 'open' }))
+        .filter((p) => p.head.ref.startsWith(headPrefix))
+        .map(toPull),
+    );
+  }
+
+  createOrUpdatePullRequest(input: {
+    head: string;
+    base: string;
+    title: string;
+    body: string;
+  }): Promise<ForgePullRequest> {
+    return this.call('create or update pull request', async () => {
+      const open = await this.list<GtPull>('/pulls', { state: 'open' });
+      const existing = open.find((p) => p.head.ref === input.head && p.base.ref === input.base);
+      if (existing) {
+        const { data } = await this.client.request<GtPull>(
+          'PATCH',
+          `${this.repoPath}/pulls/${existing.number}`,
+          { body: { title: input.title, body: input.body } },
+        );
+        return toPull(data);
+      }
+      const { data } = await this.client.request<GtPull>('POST', `${this.repoPath}/pulls`, {
+        body: input,
+      });
+      this.log.info({ pr: data.number }, 'pull request created');
+      return toPull(data);
+    });
+  }
+
+  getPullRequest(number: number): Promise<ForgePullRequest> {
+    return this.call('get pull request', async () => toPull(await this.getPull(number)));
+  }
+
+  private async getPull(number: number): Promise<GtPull> {
+    return (await this.client.request<GtPull>('GET', `${this.repoPath}/pulls/${number}`)).data;
+  }
+
+  checksState(ref: string): Promise<ChecksState> {
+    return this.call('read checks', async () => {
+      // Gitea Actions and external CI both report commit statuses; there are no check runs.
+      const { data } = await this.client.request<GtCombinedStatus>(
+        'GET',
+        `${this.repoPath}/commits/${encodeURIComponent(ref)}/status`,
+        { query: { limit: PAGE } },
+      );
+      return combineChecks(
+        latestPerContext(data.statuses ?? []).map((s) => s.status),
+        [],
+      );
+    });
+  }
+
+  autoMerge(
+    pr: ForgePullRequest,
+    method: MergeMethod,
+  ): Promise<'merged' | 'auto-merge-enabled' | 'waiting'> {
+    return this.call('auto-merge', async () => {
+      const current = await this.getPull(pr.number);
+      if (current.merged) return 'merged';
+      if (current.state !== 'open') return 'waiting';
+      const checks = await this.checksState(current.head.sha);
+      if (checks === 'failure' || !current.mergeable) return 'waiting';
+      try {
+        // With merge_when_checks_succeed Gitea merges now (200) or schedules the merge (201).
+        const { status } = await this.client.request<unknown>(
+          'POST',
+          `${this.repoPath}/pulls/${current.number}/merge`,
+          {
+            body: {
+              Do: method,
+              head_commit_id: current.head.sha,
+              merge_when_checks_succeed: checks === 'pending',
+            },
+          },
+        );
+        const result = status === 201 ? 'auto-merge-enabled' : 'merged';
+        this.log.info({ pr: current.number, checks, result }, 'merge requested');
+        return result;
+      } catch (err) {
+        if (err instanceof GiteaHttpError && (err.status === 405 || err.status === 409)) {
+          this.log.info({ pr: current.number, status: err.status }, 'merge refused; waiting');
+          return 'waiting';
+        }
+        throw err;
+      }
+    });
+  }
+
+  closePullRequest(number: number, comment?: string): Promise<void> {
+    return this.call('close pull request', async () => {
+      if (comment)
+        await this.client.request('POST', `${this.repoPath}/issues/${number}/comments`, {
+          body: { body: comment },
+        });
+      await this.client.request('PATCH', `${this.repoPath}/pulls/${number}`, {
+        body: { state: 'closed' },
+      });
+    });
+  }
+
+  openOrCommentIssue(input: {
+    title: string;
+    body: string;
+    labels: string[];
+  }): Promise<ForgeIssue> {
+    return this.call('open or comment issue', async () => {
+      const [first] = input.labels;
+      const open = await this.list<GtIssue>('/issues', {
+        state: 'open',
+        type: 'issues',
+        ...(first ? { labels: first } : {}),
+      });
+      const same = open.find((i) => i.title === input.title);
+      if (same) {
+        await this.client.request('POST', `${this.repoPath}/issues/${same.number}/comments`, {
+          body: { body: input.body },
+        });
+        return toIssue(same);
+      }
+      const labelIds = await this.labelIds(input.labels);
+      const { data } = await this.client.request<GtIssue>('POST', `${this.repoPath}/issues`, {
+        body: { title: input.title, body: input.body, labels: labelIds },
+      });
+      this.log.info({ issue: data.number }, 'issue opened');
+      return toIssue(data);
+    });
+  }
+
+  /** Gitea creates issues with label ids: resolve names, creating missing labels. */
+  private async labelIds(names: string[]): Promise<number[]> {
+    const existing = await this.list<{ id: number; name: string }>('/labels', {});
+    const ids: number[] = [];
+    for (const name of names) {
+      let label = existing.find((l) => l.name === name);
+      if (!label) {
+        label = (
+          await this.client.request<{ id: number; name: string }>(
+            'POST',
+            `${this.repoPath}/labels`,
+            { body: { name, color: '#ededed' } },
+          )
+        ).data;
+      }
+      ids.push(label.id);
+    }
+    return ids;
+  }
+
+  listMergedPullRequests(head: string, base: string, limit = 30): Promise<ForgePullRequest[]> {
+    return this.call('list merged pull requests', async () => {
+      const prefix = head.endsWith('/');
+      const closed = await this.list<GtPull>(
+        '/pulls',
+        { state: 'closed', sort: 'recentupdate' },
+        3,
+      );
+      return closed
+        .filter((p) => p.merged && p.base.ref === base)
+        .filter((p) => (prefix ? p.head.ref.startsWith(head) : p.head.ref === head))
+        .map(toPull)
+        .sort((a, b) => (b.mergedAt ?? '').localeCompare(a.mergedAt ?? ''))
+        .slice(0, limit);
+    });
+  }
+}

@@ -1,0 +1,321 @@
+// GitHub (and GitHub Enterprise) through @octokit/rest.
+import type {
+  ChecksState,
+  Forge,
+  ForgeCapabilities,
+  ForgeIssue,
+  ForgePullRequest,
+  MergeMethod,
+} from '../types.ts';
+import type { ForgeConfig } from '../config.ts';
+import type { Logger } from '../../../util/logger.ts';
+import { parseRepoUrl } from '../repo-url.ts';
+import { combineChecks, latestPerContext } from '../checks.ts';
+import { ConditionalGetter, createGitHubClient, type GitHubClient } from './client.ts';
+import { mapGitHubError } from './errors.ts';
+import { isOwnHead, toIssue, toPull, type GhIssue, type GhPull } from './convert.ts';
+
+const ENABLE_AUTO_MERGE = `mutation($pullRequestId: ID!, $mergeMethod: PullRequestMergeMethod!) {
+  enablePullRequestAutoMerge(input: { pullRequestId: $pullRequestId, mergeMethod: $mergeMethod }) {
+    pullRequest { number autoMergeRequest { enabledAt mergeMethod } }
+  }
+}`;
+
+/** api.github.com for github.com; /api/v3 on the host for GitHub Enterprise Server. */
+export function defaultGitHubApiUrl(host: string): string {
+  return host === 'github.com' ? 'https://api.github.com' : `https://${host}/api/v3`;
+}
+
+export class GitHubForge implements Forge {
+  readonly kind = 'github' as const;
+  readonly capabilities: ForgeCapabilities = { pullRequests: true, issues: true };
+  readonly owner: string;
+  readonly repo: string;
+  private readonly client: GitHubClient;
+  private readonly cached: ConditionalGetter;
+  private readonly log: Logger;
+
+  constructor(cfg: ForgeConfig) {
+    const { host, owner, repo } = parseRepoUrl(cfg.repoUrl);
+    this.owner = owner;
+    this.repo = repo;
+    this.log = cfg.logger.child({ forge: 'github', repo: `${owner}/${repo}` });
+    this.client = createGitHubClient({
+      baseUrl: cfg.apiUrl ?? defaultGitHubApiUrl(host),
+      token: cfg.token,
+      logger: this.log,
+      userAgent: cfg.userAgent,
+      tuning: cfg.tuning,
+    });
+    this.cached = new ConditionalGetter(this.client);
+  }
+
+  /** Answers served from the ETag cache after a 304. */
+  get notModifiedCount(): number {
+    return this.cached.notModified;
+  }
+
+  private get ids() {
+    return { owner: this.owner, repo: this.repo };
+  }
+
+  private async call<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      const mapped = mapGitHubError(err, operation);
+      this.log.warn({ operation, reason: mapped.reason, status: mapped.status }, mapped.message);
+      throw mapped;
+    }
+  }
+
+  listOpenIssues(labels: string[]): Promise<ForgeIssue[]> {
+    return this.call('list issues', async () => {
+      // GitHub ANDs the labels of one query; "any of" takes one query per label.
+      const byNumber = new Map<number, ForgeIssue>();
+      for (const label of labels) {
+        const items = await this.cached.list<GhIssue>('GET /repos/{owner}/{repo}/issues', {
+          ...this.ids,
+          state: 'open',
+          labels: label,
+        });
+        for (const it of items) if (!it.pull_request) byNumber.set(it.number, toIssue(it));
+      }
+      return [...byNumber.values()].sort((a, b) => a.number - b.number);
+    });
+  }
+
+  listOpenPullRequests(headPrefix: string): Promise<ForgePullRequest[]> {
+    return this.call('list pull requests', async () => {
+      const pulls = await this.cached.list<GhPull>('GET /repos/{owner}/{repo}/pulls', {
+        ...this.ids,
+        state: 'open',
+      });
+      return pulls
+        .filter((p) => isOwnHead(p, this.fullName) && p.head.ref.startsWith(headPrefix))
+        .map(toPull);
+    });
+  }
+
+  private get fullName(): string {
+    return `${this.owner}/${this.repo}`;
+  }
+
+  private async findOpenPull(head: string, base: string): Promise<GhPull | undefined> {
+    const { data } = await this.client.request('GET /repos/{owner}/{repo}/pulls', {
+      ...this.ids,
+      state: 'open',
+      head: `${this.owner}:${head}`,
+      base,
+      per_page: 10,
+    });
+    return (data as GhPull[]).find((p) => p.head.ref === head && p.base.ref === base);
+  }
+
+  createOrUpdatePullRequest(input: {
+    head: string;
+    base: string;
+    title: string;
+    body: string;
+  }): Promise<ForgePullRequest> {
+    return this.call('create or update pull request', async () => {
+      const existing = await this.findOpenPull(input.head, input.base);
+      if (existing) {
+        const { data } = await this.client.request(
+          'PATCH /repos/{owner}/{repo}/pulls/{pull_number}',
+          { ...this.ids, pull_number: existing.number, title: input.title, body: input.body },
+        );
+        this.log.info({ pr: existing.number }, 'pull request updated');
+        return toPull(data as GhPull);
+      }
+      const { data } = await this.client.request('POST /repos/{owner}/{repo}/pulls', {
+        ...this.ids,
+        head: input.head,
+        base: input.base,
+        title: input.title,
+        body: input.body,
+      });
+      this.log.info({ pr: (data as GhPull).number }, 'pull request created');
+      return toPull(data as GhPull);
+    });
+  }
+
+  getPullRequest(number: number): Promise<ForgePullRequest> {
+    return this.call('get pull request', async () => toPull(await this.getPull(number)));
+  }
+
+  private async getPull(number: number): Promise<GhPull> {
+    const { data } = await this.client.request('GET /repos/{owner}/{repo}/pulls/{pull_number}', {
+      ...this.ids,
+      pull_number: number,
+    });
+    return data as GhPull;
+  }
+
+  checksState(ref: string): Promise<ChecksState> {
+    return this.call('read checks', async () => {
+      const [combined, runs] = await Promise.all([
+        this.client.request('GET /repos/{owner}/{repo}/commits/{ref}/status', {
+          ...this.ids,
+          ref,
+          per_page: 100,
+        }),
+        this.client.request('GET /repos/{owner}/{repo}/commits/{ref}/check-runs', {
+          ...this.ids,
+          ref,
+          per_page: 100,
+          filter: 'latest',
+        }),
+      ]);
+      const statuses = latestPerContext(combined.data.statuses).map((s) => s.state);
+      return combineChecks(statuses, runs.data.check_runs);
+    });
+  }
+
+  autoMerge(
+    pr: ForgePullRequest,
+    method: MergeMethod,
+  ): Promise<'merged' | 'auto-merge-enabled' | 'waiting'> {
+    return this.call('auto-merge', async () => {
+      const current = await this.getPull(pr.number);
+      if (current.merged || current.merged_at) return 'merged';
+      if (current.state !== 'open') return 'waiting';
+      const checks = await this.checksState(current.head.sha);
+      const log = this.log.child({ pr: pr.number, checks, mergeable: current.mergeable });
+      if (checks === 'failure') {
+        log.info('checks failed: not merging');
+        return 'waiting';
+      }
+      if (checks === 'pending') return this.enableAutoMerge(current, method, log);
+      if (current.mergeable !== true) {
+        // null: GitHub is still computing mergeability; false: conflicts.
+        log.info('pull request not mergeable yet');
+        return 'waiting';
+      }
+      return this.mergeNow(current, method, log);
+    });
+  }
+
+  private async mergeNow(
+    pull: GhPull,
+    method: MergeMethod,
+    log: Logger,
+  ): Promise<'merged' | 'waiting'> {
+    try {
+      await this.client.request('PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge', {
+        ...this.ids,
+        pull_number: pull.number,
+        merge_method: method,
+        // Merge exactly what was checked: a moved head answers 409.
+        sha: pull.head.sha,
+      });
+      log.info({ method }, 'pull request merged');
+      return 'merged';
+    } catch (err) {
+      const status = (err as { status?: number }).status;
+      // 405: not mergeable (protection rules); 409: head moved. Try again next run.
+      if (status === 405 || status === 409) {
+        log.info({ status }, 'merge refused; waiting');
+        return 'waiting';
+      }
+      throw err;
+    }
+  }
+
+  private async enableAutoMerge(
+    pull: GhPull,
+    method: MergeMethod,
+    log: Logger,
+  ): Promise<'auto-merge-enabled' | 'waiting'> {
+    try {
+      await this.client.graphql(ENABLE_AUTO_MERGE, {
+        pullRequestId: pull.node_id,
+        mergeMethod: method.toUpperCase(),
+      });
+      log.info({ method }, 'auto-merge enabled');
+      return 'auto-merge-enabled';
+    } catch (err) {
+      // Auto-merge disabled for the repo, or not allowed for this token: poll on later runs.
+      const mapped = mapGitHubError(err, 'enable auto-merge');
+      if (mapped.reason === 'ForgeUnauthorized' || mapped.reason === 'ForgeUnavailable')
+        throw mapped;
+      log.info({ reason: mapped.message }, 'auto-merge unavailable; waiting for checks');
+      return 'waiting';
+    }
+  }
+
+  closePullRequest(number: number, comment?: string): Promise<void> {
+    return this.call('close pull request', async () => {
+      if (comment)
+        await this.client.request('POST /repos/{owner}/{repo}/issues/{issue_number}/comments', {
+          ...this.ids,
+          issue_number: number,
+          body: comment,
+        });
+      await this.client.request('PATCH /repos/{owner}/{repo}/pulls/{pull_number}', {
+        ...this.ids,
+        pull_number: number,
+        state: 'closed',
+      });
+    });
+  }
+
+  openOrCommentIssue(input: {
+    title: string;
+    body: string;
+    labels: string[];
+  }): Promise<ForgeIssue> {
+    return this.call('open or comment issue', async () => {
+      const [first] = input.labels;
+      const open = await this.cached.list<GhIssue>('GET /repos/{owner}/{repo}/issues', {
+        ...this.ids,
+        state: 'open',
+        ...(first ? { labels: first } : {}),
+      });
+      const same = open.find((i) => !i.pull_request && i.title === input.title);
+      if (same) {
+        await this.client.request('POST /repos/{owner}/{repo}/issues/{issue_number}/comments', {
+          ...this.ids,
+          issue_number: same.number,
+          body: input.body,
+        });
+        this.log.info({ issue: same.number }, 'commented on open issue');
+        return toIssue(same);
+      }
+      const { data } = await this.client.request('POST /repos/{owner}/{repo}/issues', {
+        ...this.ids,
+        title: input.title,
+        body: input.body,
+        labels: input.labels,
+      });
+      this.log.info({ issue: data.number }, 'issue opened');
+      return toIssue(data as GhIssue);
+    });
+  }
+
+  listMergedPullRequests(head: string, base: string, limit = 30): Promise<ForgePullRequest[]> {
+    return this.call('list merged pull requests', async () => {
+      // A head ending in "/" is a prefix (autonomous/…); GitHub filters exact heads only.
+      const prefix = head.endsWith('/');
+      const pulls = await this.cached.list<GhPull>(
+        'GET /repos/{owner}/{repo}/pulls',
+        {
+          ...this.ids,
+          state: 'closed',
+          base,
+          sort: 'updated',
+          direction: 'desc',
+          ...(prefix ? {} : { head: `${this.owner}:${head}` }),
+        },
+        100,
+        prefix ? 3 : 1,
+      );
+      return pulls
+        .filter((p) => p.merged_at !== null && isOwnHead(p, this.fullName))
+        .filter((p) => (prefix ? p.head.ref.startsWith(head) : p.head.ref === head))
+        .map(toPull)
+        .sort((a, b) => (b.mergedAt ?? '').localeCompare(a.mergedAt ?? ''))
+        .slice(0, limit);
+    });
+  }
+}
