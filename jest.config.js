@@ -16,6 +16,9 @@ const common = {
 };
 
 export default {
+  // Integration tests wait on a real API server and real git; a global limit
+  // (Jest reads it only here, not per project) that no healthy test nears.
+  testTimeout: 120000,
   projects: [
     {
       ...common,
@@ -29,8 +32,6 @@ export default {
       testMatch: ['<rootDir>/test/**/*.test.ts'],
       globalSetup: '<rootDir>/test/support/global-setup.ts',
       globalTeardown: '<rootDir>/test/support/global-teardown.ts',
-      testTimeout: 120000,
-      slowTestThreshold: 30,
     },
   ],
 };

@@ -247,7 +247,7 @@ export const Runner = Type.Object(
         requests: Type.Optional(MapOf(Quantity())),
       }),
     ),
-    activeDeadlineSeconds: Type.Integer({ default: 3600, minimum: 60, maximum: 86400 }),
+    activeDeadlineSeconds: Type.Integer({ default: 3600, minimum: 10, maximum: 86400 }),
     ttlSecondsAfterFinished: Type.Integer({
       default: 86400,
       minimum: 0,
@@ -363,6 +363,10 @@ export const ImprovementTargetStatus = Type.Object({
   ),
   openPullRequests: Type.Optional(Type.Integer({ minimum: 0 })),
   lastHandledRunRequest: Type.Optional(Type.String()),
+  consecutiveFailures: Type.Optional(Type.Integer({ minimum: 0, description: 'extension: failed runs in a row; reset by a run that did not fail.' })),
+  countedRuns: Type.Optional(
+    Type.Array(Type.String(), { maxItems: 64, description: 'extension: the most recent runs already added to totals, so each run is counted exactly once.' }),
+  ),
   rollback: Type.Optional(
     Type.Object({
       lastHandledId: Type.Optional(Type.String()),

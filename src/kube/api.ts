@@ -83,7 +83,7 @@ export class KubeApi {
   }
 
   /** PUT of the status subresource: fails with 409 when resourceVersion is stale (optimistic concurrency). */
-  async replaceStatus<T>(plural: CustomPlural, obj: KubeObject): Promise<T> {
+  async replaceStatus<T>(plural: CustomPlural, obj: KubeObject & { status?: unknown }): Promise<T> {
     const { namespace, name } = obj.metadata;
     return (await this.custom.replaceNamespacedCustomObjectStatus({ group: GROUP, version: VERSION, namespace: namespace!, plural, name, body: obj })) as T;
   }

@@ -1,0 +1,65 @@
+import { describe, expect, test } from '@jest/globals';
+import { account, LABEL_COUNTED, runsToPrune } from './accounting.ts';
+import type { ImprovementRun } from './types.ts';
+
+const run = (name: string, phase: string | undefined, minute: number, extra: Record<string, unknown> = {}, counted = false): ImprovementRun => ({
+  metadata: { name, namespace: 'n', labels: counted ? { [LABEL_COUNTED]: 'true' } : {} },
+  spec: { targetRef: { name: 't' }, trigger: 'schedule' },
+  status: phase ? ({ phase, completionTime: new Date(Date.UTC(2026, 0, 1, 0, minute)).toISOString(), ...extra } as never) : undefined,
+});
+
+describe('account', () => {
+  test('counts each finished run once, by result, and ignores active ones', () => {
+    const runs = [run('a', 'Succeeded', 1), run('b', 'Failed', 2), run('c', 'NoChange', 3), run('d', 'Running', 4), run('e', undefined, 5)];
+    const first = account(undefined, runs);
+    expect(first.status.totals).toEqual({ runs: 3, succeeded: 1, failed: 1, noChange: 1, merged: 0, reverted: 0 });
+    expect(first.newlyCounted.map((r) => r.metadata.name)).toEqual(['a', 'b', 'c']);
+    const again = account(first.status, runs);
+    expect(again.status.totals).toEqual(first.status.totals);
+    expect(again.newlyCounted).toEqual([]);
+  });
+
+  test('a run labelled counted is not counted again even after the ring forgot it', () => {
+    const res = account({ totals: { runs: 5, succeeded: 5, failed: 0, noChange: 0, merged: 0, reverted: 0 } }, [run('old', 'Succeeded', 1, {}, true)]);
+    expect(res.status.totals!.runs).toBe(5);
+  });
+
+  test('lastRun, coverage trend, last success and consecutive failures follow completion order', () => {
+    const runs = [
+      run('r1', 'Succeeded', 1, { tests: { coverageAfter: 60 }, improvement: { type: 'tests', priority: 'P2', title: 'x' }, commit: 'abc' }),
+      run('r3', 'Failed', 3),
+      run('r2', 'Succeeded', 2, { tests: { coverageAfter: 64.5 }, pullRequest: { url: 'u', number: 1 } }),
+      run('r4', 'Failed', 4),
+    ];
+    const { status } = account(undefined, runs);
+    expect(status.lastRun).toMatchObject({ name: 'r4', result: 'Failed' });
+    expect(status.coverage).toEqual({ previous: 60, current: 64.5 });
+    expect(status.lastSuccessfulTime).toBe('2026-01-01T00:02:00.000Z');
+    expect(status.consecutiveFailures).toBe(2);
+    const next = account(status, [...runs, run('r5', 'NoChange', 5)]);
+    expect(next.status.consecutiveFailures).toBe(0);
+  });
+
+  test('the counted ring stays bounded', () => {
+    const runs = Array.from({ length: 100 }, (_, i) => run(`r${i}`, 'Succeeded', i));
+    const { status } = account(undefined, runs);
+    expect(status.countedRuns).toHaveLength(64);
+    expect(status.countedRuns!.at(-1)).toBe('r99');
+  });
+});
+
+describe('runsToPrune', () => {
+  test('keeps the newest N successful (incl. NoChange) and M failed; never active or uncounted runs', () => {
+    const runs = [
+      run('s1', 'Succeeded', 1, {}, true),
+      run('s2', 'NoChange', 2, {}, true),
+      run('s3', 'Succeeded', 3, {}, true),
+      run('f1', 'Failed', 4, {}, true),
+      run('f2', 'Failed', 5, {}, true),
+      run('u1', 'Failed', 0, {}, false),
+      run('a1', 'Running', 0, {}, true),
+    ];
+    expect(runsToPrune(runs, undefined, { successful: 2, failed: 1 }).map((r) => r.metadata.name)).toEqual(['s1', 'f1']);
+    expect(runsToPrune(runs, undefined, { successful: 0, failed: 0 }).map((r) => r.metadata.name).sort()).toEqual(['f1', 'f2', 's1', 's2', 's3']);
+  });
+});

@@ -1,0 +1,60 @@
+// Folds finished runs into the target status exactly once, and picks the
+// runs that history limits allow to be pruned. Pure functions.
+import type { ImprovementTargetStatus } from '../crds/index.ts';
+import { isTerminal, type ImprovementRun } from './types.ts';
+
+export const LABEL_COUNTED = 'opencode.dev/counted';
+const MAX_COUNTED = 64;
+
+type Totals = NonNullable<ImprovementTargetStatus['totals']>;
+const zero = (): Totals => ({ runs: 0, succeeded: 0, failed: 0, noChange: 0, merged: 0, reverted: 0 });
+
+const completedAt = (r: ImprovementRun) => Date.parse(r.status?.completionTime ?? String(r.metadata.creationTimestamp ?? 0)) || 0;
+
+export const isCounted = (r: ImprovementRun, status: ImprovementTargetStatus | undefined) =>
+  r.metadata.labels?.[LABEL_COUNTED] === 'true' || (status?.countedRuns ?? []).includes(r.metadata.name);
+
+export interface Accounted {
+  status: ImprovementTargetStatus;
+  /** Runs counted by this call, oldest first: emit their Events and metrics once the status is saved. */
+  newlyCounted: ImprovementRun[];
+}
+
+export function account(prior: ImprovementTargetStatus | undefined, runs: ImprovementRun[]): Accounted {
+  const status: ImprovementTargetStatus = { ...prior, totals: { ...zero(), ...prior?.totals } };
+  const fresh = runs.filter((r) => isTerminal(r) && !isCounted(r, prior)).sort((a, b) => completedAt(a) - completedAt(b));
+  const totals = status.totals!;
+  for (const run of fresh) {
+    const s = run.status!;
+    totals.runs++;
+    if (s.phase === 'Succeeded') totals.succeeded++;
+    else if (s.phase === 'NoChange') totals.noChange++;
+    else totals.failed++;
+    status.consecutiveFailures = s.phase === 'Failed' ? (status.consecutiveFailures ?? 0) + 1 : 0;
+    if (s.phase === 'Succeeded' && s.completionTime) status.lastSuccessfulTime = s.completionTime;
+    const after = s.tests?.coverageAfter;
+    if (after !== undefined && s.phase !== 'Failed') status.coverage = { previous: status.coverage?.current, current: after };
+    const last = status.lastRun;
+    if (!last?.completionTime || completedAt(run) >= Date.parse(last.completionTime)) {
+      status.lastRun = {
+        name: run.metadata.name,
+        result: s.phase as 'Succeeded' | 'NoChange' | 'Failed',
+        improvementType: s.improvement?.type,
+        pullRequestUrl: s.pullRequest?.url,
+        commit: s.commit,
+        completionTime: s.completionTime,
+      };
+    }
+  }
+  if (fresh.length) status.countedRuns = [...(prior?.countedRuns ?? []), ...fresh.map((r) => r.metadata.name)].slice(-MAX_COUNTED);
+  return { status, newlyCounted: fresh };
+}
+
+/** Finished, counted runs beyond the history limits, oldest first. NoChange counts as successful history. */
+export function runsToPrune(runs: ImprovementRun[], status: ImprovementTargetStatus | undefined, limits: { successful: number; failed: number }): ImprovementRun[] {
+  const done = runs.filter((r) => isTerminal(r) && isCounted(r, status) && !r.metadata.deletionTimestamp);
+  const newestFirst = (a: ImprovementRun, b: ImprovementRun) => completedAt(b) - completedAt(a);
+  const failed = done.filter((r) => r.status?.phase === 'Failed').sort(newestFirst);
+  const ok = done.filter((r) => r.status?.phase !== 'Failed').sort(newestFirst);
+  return [...ok.slice(limits.successful), ...failed.slice(limits.failed)];
+}

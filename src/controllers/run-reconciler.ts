@@ -1,0 +1,102 @@
+// Reconciles one ImprovementRun: launch its execution (a Job), and when the
+// execution ends without the runner having reported an outcome (deadline,
+// OOM, image pull, crash), mark the run Failed with a stable reason. The
+// runner owns the outcome; the operator owns everything else.
+import { GROUP, VERSION } from '../crds/index.ts';
+import type { KubeApi } from '../kube/api.ts';
+import { isNotFound } from '../kube/api.ts';
+import type { Clock } from '../kube/clock.ts';
+import type { Recorder } from '../kube/events.ts';
+import type { Reflector } from '../kube/reflector.ts';
+import type { OperatorMetrics } from '../metrics/metrics.ts';
+import type { Logger } from '../util/logger.ts';
+import { REASON } from './conditions.ts';
+import type { Executor } from './executor.ts';
+import type { WorkResult } from './queue.ts';
+import { isTerminal, type ImprovementRun, type ImprovementTarget } from './types.ts';
+
+export interface RunReconcilerDeps {
+  api: KubeApi;
+  runs: Reflector<ImprovementRun>;
+  targets: Reflector<ImprovementTarget>;
+  executor: Executor;
+  clock: Clock;
+  metrics: OperatorMetrics;
+  recorder: Recorder;
+  logger: Logger;
+}
+
+/** How long a launched run may have no visible execution before we believe it is gone. */
+const VANISHED_GRACE_MS = 60_000;
+
+export class RunReconciler {
+  private readonly d: RunReconcilerDeps;
+
+  constructor(deps: RunReconcilerDeps) {
+    this.d = deps;
+  }
+
+  async reconcile(namespace: string, name: string): Promise<WorkResult> {
+    const { runs, targets, executor, clock } = this.d;
+    const run = runs.get(`${namespace}/${name}`);
+    if (!run || run.metadata.deletionTimestamp || isTerminal(run)) return;
+    const target = targets.get(`${namespace}/${run.spec.targetRef.name}`);
+    if (!target || target.metadata.deletionTimestamp) return; // garbage collection removes the run
+
+    const exec = executor.observe(run);
+    if (exec.state === 'absent') {
+      if (run.status?.jobName) return this.checkVanished(run);
+      await executor.launch(target, run);
+      const now = clock.now();
+      if (run.spec.trigger === 'schedule' && run.spec.scheduledTime) {
+        const lag = (now.getTime() - Date.parse(run.spec.scheduledTime)) / 1000;
+        this.d.metrics.scheduleLag.observe({ namespace, target: target.metadata.name }, Math.max(lag, 0));
+      }
+      await this.d.api.patchStatus('improvementruns', namespace, name, { status: { phase: run.status?.phase ?? 'Pending', jobName: name } });
+      void this.d.recorder.event(run, 'Normal', REASON.JobCreated, `${executor.name === 'job' ? 'created Job' : 'started local runner'} ${name}`);
+      return;
+    }
+    if (exec.state === 'active') return;
+
+    // The execution ended. The runner writes its outcome before it exits; read
+    // the run afresh so a lagging cache is not mistaken for a missing outcome.
+    const fresh = await this.getFresh(namespace, name);
+    if (!fresh || isTerminal(fresh)) return;
+    const failure =
+      exec.state === 'failed'
+        ? { reason: exec.reason, message: exec.message }
+        : { reason: 'JobFailed', message: 'the runner exited without reporting an outcome' };
+    await this.markFailed(fresh, failure);
+  }
+
+  private async checkVanished(run: ImprovementRun): Promise<WorkResult> {
+    const age = this.d.clock.now().getTime() - Date.parse(String(run.metadata.creationTimestamp ?? 0));
+    if (age < VANISHED_GRACE_MS || this.d.executor.name !== 'job') return { requeueAfterMs: VANISHED_GRACE_MS };
+    try {
+      await this.d.api.batch.readNamespacedJob({ name: run.status!.jobName!, namespace: run.metadata.namespace! });
+      return; // it exists: the cache will catch up
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+    const fresh = await this.getFresh(run.metadata.namespace!, run.metadata.name);
+    if (fresh && !isTerminal(fresh)) await this.markFailed(fresh, { reason: 'JobFailed', message: `Job ${run.status!.jobName} was deleted before the run reported an outcome` });
+  }
+
+  private async getFresh(namespace: string, name: string): Promise<ImprovementRun | undefined> {
+    try {
+      return (await this.d.api.custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: 'improvementruns', name })) as ImprovementRun;
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  private async markFailed(run: ImprovementRun, failure: { reason: string; message: string }): Promise<void> {
+    const now = this.d.clock.now().toISOString();
+    await this.d.api.patchStatus('improvementruns', run.metadata.namespace!, run.metadata.name, {
+      status: { phase: 'Failed', completionTime: now, startTime: run.status?.startTime ?? now, failure },
+    });
+    this.d.logger.info({ run: run.metadata.name, reason: failure.reason }, 'run failed without an outcome');
+    void this.d.recorder.event(run, 'Warning', REASON.RunFailed, `${failure.reason}: ${failure.message}`);
+  }
+}

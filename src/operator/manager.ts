@@ -1,0 +1,187 @@
+// Wires the operator together: reflectors for targets, runs and Jobs feed
+// one work queue; reconcilers run only while this replica leads; an HTTP
+// server answers /healthz, /readyz and /metrics. Instances only: two
+// managers can run in one process (tests do exactly that).
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { KubeConfig, V1Job } from '@kubernetes/client-node';
+import { KubeApi } from '../kube/api.ts';
+import { realClock, type Clock } from '../kube/clock.ts';
+import { EventRecorder } from '../kube/events.ts';
+import { LeaderElector } from '../kube/leader-election.ts';
+import { Reflector } from '../kube/reflector.ts';
+import { OperatorMetrics } from '../metrics/metrics.ts';
+import type { Logger } from '../util/logger.ts';
+import type { Executor } from '../controllers/executor.ts';
+import { JobExecutor } from '../controllers/job-executor.ts';
+import { LABEL_MANAGED_BY, MANAGED_BY } from '../controllers/job-builder.ts';
+import { WorkQueue } from '../controllers/queue.ts';
+import { RunReconciler } from '../controllers/run-reconciler.ts';
+import { TargetReconciler } from '../controllers/target-reconciler.ts';
+import { runKey, targetKey, type ImprovementRun, type ImprovementTarget } from '../controllers/types.ts';
+
+type Job = V1Job & { metadata: { name: string; namespace?: string } };
+
+export interface ManagerOptions {
+  kc: KubeConfig;
+  logger: Logger;
+  clock?: Clock;
+  /** Namespaces to serve; empty or undefined means all. */
+  namespaces?: string[];
+  runnerImage: string;
+  runnerImagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
+  /** Leader election; without it this replica always acts (single-replica and tests). */
+  leaderElection?: { namespace: string; name: string; identity: string; leaseDurationMs?: number; renewDeadlineMs?: number; retryPeriodMs?: number };
+  /** host:port for /healthz, /readyz and /metrics; port 0 picks one. Undefined: no server. */
+  httpAddress?: string;
+  workers?: number;
+  /** Builds the executor; default: batch/v1 Jobs. */
+  executor?: (ctx: { api: KubeApi; jobs: Reflector<Job>; logger: Logger }) => Executor;
+  metrics?: OperatorMetrics;
+  reflectorTuning?: { resyncMs?: number; silenceMs?: number; watchTimeoutSeconds?: number };
+}
+
+const splitKey = (key: string) => {
+  const [kind, rest] = key.split(':', 2) as [string, string];
+  const [namespace, name] = rest.split('/', 2) as [string, string];
+  return { kind, namespace, name };
+};
+
+export class Manager {
+  readonly metrics: OperatorMetrics;
+  readonly api: KubeApi;
+  readonly targets: Reflector<ImprovementTarget>;
+  readonly runs: Reflector<ImprovementRun>;
+  readonly jobs: Reflector<Job>;
+  private readonly o: ManagerOptions;
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private queue?: WorkQueue;
+  private workersDone?: Promise<void>;
+  private elector?: LeaderElector;
+  private server?: Server;
+  private executor: Executor;
+  private started = false;
+
+  constructor(opts: ManagerOptions) {
+    this.o = opts;
+    this.clock = opts.clock ?? realClock;
+    this.log = opts.logger;
+    this.metrics = opts.metrics ?? new OperatorMetrics();
+    this.api = new KubeApi(opts.kc);
+    const namespaces = opts.namespaces?.length ? opts.namespaces : undefined;
+    const common = { kc: opts.kc, logger: opts.logger, namespaces, ...opts.reflectorTuning };
+    this.targets = new Reflector<ImprovementTarget>({ ...common, name: 'improvementtargets', list: (ns) => this.api.listCustom('improvementtargets', ns), watchPath: (ns) => this.api.customPath('improvementtargets', ns) });
+    this.runs = new Reflector<ImprovementRun>({ ...common, name: 'improvementruns', list: (ns) => this.api.listCustom('improvementruns', ns), watchPath: (ns) => this.api.customPath('improvementruns', ns) });
+    const selector = `${LABEL_MANAGED_BY}=${MANAGED_BY}`;
+    this.jobs = new Reflector<Job>({ ...common, name: 'jobs', labelSelector: selector, list: (ns) => this.api.listJobs(ns, selector) as never, watchPath: (ns) => (ns ? `/apis/batch/v1/namespaces/${ns}/jobs` : '/apis/batch/v1/jobs') });
+    this.executor = (opts.executor ?? (({ api, jobs }) => new JobExecutor(api, jobs, { image: opts.runnerImage, imagePullPolicy: opts.runnerImagePullPolicy })))({ api: this.api, jobs: this.jobs, logger: opts.logger });
+
+    this.targets.on((_t, o) => this.queue?.add(targetKey(o.metadata.namespace!, o.metadata.name)));
+    this.runs.on((_t, o) => {
+      this.queue?.add(runKey(o.metadata.namespace!, o.metadata.name));
+      this.queue?.add(targetKey(o.metadata.namespace!, o.spec.targetRef.name));
+    });
+    this.jobs.on((_t, o) => this.queue?.add(runKey(o.metadata.namespace!, o.metadata.name)));
+  }
+
+  get isLeader(): boolean {
+    return !!this.queue;
+  }
+
+  get ready(): boolean {
+    return this.targets.synced && this.runs.synced && this.jobs.synced;
+  }
+
+  /** Address of the HTTP server once started. */
+  get httpPort(): number | undefined {
+    return (this.server?.address() as AddressInfo | null)?.port;
+  }
+
+  async start(): Promise<void> {
+    if (this.o.httpAddress !== undefined) await this.listen(this.o.httpAddress);
+    await Promise.all([this.targets.start(), this.runs.start(), this.jobs.start()]);
+    this.started = true;
+    const le = this.o.leaderElection;
+    if (!le) return this.startLeading();
+    this.elector = new LeaderElector({
+      api: this.api.coordination,
+      ...le,
+      logger: this.log,
+      onStartedLeading: () => this.startLeading(),
+      onStoppedLeading: () => void this.stopLeading(),
+    });
+    this.elector.start();
+  }
+
+  /** Graceful stop: stop leading (releasing the Lease), drain workers, stop watches and the server. */
+  async stop(): Promise<void> {
+    await this.elector?.stop();
+    await this.stopLeading();
+    await this.executor.stop?.();
+    await Promise.all([this.targets.stop(), this.runs.stop(), this.jobs.stop()]);
+    await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
+    this.server?.closeAllConnections();
+  }
+
+  private startLeading(): void {
+    if (this.queue) return;
+    this.metrics.leader.set(1);
+    const queue = new WorkQueue({ clock: this.clock });
+    this.queue = queue;
+    const targets = new TargetReconciler({ api: this.api, targets: this.targets, runs: this.runs, clock: this.clock, metrics: this.metrics, recorder: new EventRecorder(this.api.core, this.clock, this.log), logger: this.log });
+    const runs = new RunReconciler({ api: this.api, runs: this.runs, targets: this.targets, executor: this.executor, clock: this.clock, metrics: this.metrics, recorder: new EventRecorder(this.api.core, this.clock, this.log), logger: this.log });
+    this.workersDone = queue.run(this.o.workers ?? 4, async (key) => {
+      const { kind, namespace, name } = splitKey(key);
+      const end = this.metrics.reconcileDuration.startTimer({ controller: kind });
+      try {
+        const res = kind === 'target' ? await targets.reconcile(namespace, name) : await runs.reconcile(namespace, name);
+        this.metrics.reconcileTotal.inc({ controller: kind, result: res?.requeueAfterMs !== undefined ? 'requeue' : 'success' });
+        return res;
+      } catch (err) {
+        this.metrics.reconcileTotal.inc({ controller: kind, result: 'error' });
+        this.log.warn({ key, err: String(err) }, 'reconcile failed; will retry');
+        throw err;
+      } finally {
+        end();
+      }
+    });
+    for (const t of this.targets.list()) queue.add(targetKey(t.metadata.namespace!, t.metadata.name));
+    for (const r of this.runs.list()) queue.add(runKey(r.metadata.namespace!, r.metadata.name));
+  }
+
+  private async stopLeading(): Promise<void> {
+    const q = this.queue;
+    if (!q) return;
+    this.queue = undefined;
+    this.metrics.leader.set(0);
+    q.shutdown();
+    await this.workersDone;
+  }
+
+  private listen(address: string): Promise<void> {
+    const idx = address.lastIndexOf(':');
+    const host = address.slice(0, idx) || '0.0.0.0';
+    const port = Number(address.slice(idx + 1));
+    this.server = createServer((req, res) => {
+      const path = (req.url ?? '/').split('?')[0];
+      if (path === '/healthz') return void res.writeHead(200).end('ok');
+      if (path === '/readyz') {
+        const ok = this.started && this.ready;
+        return void res.writeHead(ok ? 200 : 503).end(ok ? 'ok' : 'caches not synced');
+      }
+      if (path === '/metrics') {
+        this.metrics.registry
+          .metrics()
+          .then((body) => res.writeHead(200, { 'Content-Type': this.metrics.registry.contentType }).end(body))
+          .catch((err) => res.writeHead(500).end(String(err)));
+        return;
+      }
+      res.writeHead(404).end('not found');
+    });
+    return new Promise((resolve, reject) => {
+      this.server!.once('error', reject);
+      this.server!.listen(port, host, () => resolve());
+    });
+  }
+}

@@ -1,0 +1,70 @@
+// The operator against the real API server: a slot comes due and becomes
+// exactly one ImprovementRun and one Job, whatever restarts or replicas.
+import { afterEach, beforeAll, describe, expect, test } from '@jest/globals';
+import { ManualClock } from '../../src/kube/clock.ts';
+import { installCrds, useNamespace } from '../support/kube.ts';
+import { clients, createTarget, getTarget, listJobs, listRuns, startManager } from '../support/operator.ts';
+import { sleep, waitFor } from '../support/wait.ts';
+
+const ns = useNamespace('sched');
+const SECRET_VALUE = 'ghp_Sup3rS3cretT0kenValue0123456789';
+const stops: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const s of stops.splice(0)) await s();
+});
+
+beforeAll(async () => {
+  await installCrds();
+  await clients().core.createNamespacedSecret({ namespace: ns(), body: { metadata: { name: 'gh' }, stringData: { token: SECRET_VALUE } } });
+});
+
+function run(clock: ManualClock, extra: Parameters<typeof startManager>[0] extends infer P ? Partial<P> : never = {}) {
+  const h = startManager({ clock, namespaces: [ns()], ...extra });
+  stops.push(() => h.manager.stop());
+  return h;
+}
+
+describe('a slot comes due', () => {
+  test('exactly one run and one Job, with the expected spec and no secret values', async () => {
+    const clock = new ManualClock(new Date());
+    const { started } = run(clock);
+    await started;
+    await createTarget(ns(), 'web', { schedule: '* * * * *', repository: { url: 'https://github.com/acme/web.git', credentialsSecretRef: { name: 'gh', key: 'token' } } });
+    const next = await waitFor(async () => (await getTarget(ns(), 'web')).status?.nextScheduleTime, { what: 'nextScheduleTime' });
+    expect((await getTarget(ns(), 'web')).status.phase).toBe('Idle');
+    clock.set(new Date(Date.parse(next) + 1500));
+
+    const [job] = await waitFor(async () => ((await listJobs(ns())).length ? listJobs(ns()) : undefined), { what: 'a Job' });
+    const runs = await listRuns(ns());
+    expect(runs).toHaveLength(1);
+    const [r] = runs;
+    const slotMinutes = Math.floor(Date.parse(next) / 60000);
+    expect(r.metadata.name).toBe(`web-${slotMinutes}`);
+    expect(r.spec).toMatchObject({ trigger: 'schedule', targetRef: { name: 'web' }, scheduledTime: new Date(next).toISOString() });
+    expect(r.metadata.ownerReferences).toEqual([expect.objectContaining({ kind: 'ImprovementTarget', name: 'web', controller: true })]);
+
+    expect(job.metadata.name).toBe(r.metadata.name);
+    expect(job.metadata.ownerReferences).toEqual([expect.objectContaining({ kind: 'ImprovementRun', name: r.metadata.name, uid: r.metadata.uid, controller: true })]);
+    expect(job.spec).toMatchObject({ backoffLimit: 0, activeDeadlineSeconds: 3600, ttlSecondsAfterFinished: 86400 });
+    const pod = job.spec.template.spec;
+    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+    const c = pod.containers[0];
+    expect(c.securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
+    expect(c.command).toEqual(['node', 'dist/cli/runner.js', 'job']);
+    expect(c.env.find((e: any) => e.name === 'OPENCODE_FORGE_TOKEN')).toEqual({ name: 'OPENCODE_FORGE_TOKEN', valueFrom: { secretKeyRef: { name: 'gh', key: 'token' } } });
+    expect(pod.volumes.map((v: any) => v.name).sort()).toEqual(['tmp', 'workspace']);
+    expect(JSON.stringify(job)).not.toContain(SECRET_VALUE);
+    expect(JSON.stringify(r)).not.toContain(SECRET_VALUE);
+
+    const t = await waitFor(async () => {
+      const t = await getTarget(ns(), 'web');
+      return t.status?.phase === 'Running' ? t : undefined;
+    }, { what: 'phase Running' });
+    expect(t.status.lastScheduleTime).toBe(new Date(next).toISOString());
+    expect(t.status.activeRuns).toEqual([r.metadata.name]);
+    expect(t.status.conditions.find((c: any) => c.type === 'Running')).toMatchObject({ status: 'True', reason: 'RunActive' });
+    await sleep(1000);
+    expect(await listRuns(ns())).toHaveLength(1);
+    expect(await listJobs(ns())).toHaveLength(1);
+  });
+});
