@@ -112,7 +112,8 @@ export class GitClient {
   /** Rebases HEAD onto ref; returns false (and aborts) on conflict. */
   async rebase(ref: string): Promise<boolean> {
     try {
-      await this.raw(['rebase', ref]);
+      // Keep merge commits (e.g. the sync with main) instead of replaying main's commits.
+      await this.raw(['rebase', '--rebase-merges', ref]);
       return true;
     } catch {
       await this.raw(['rebase', '--abort']).catch(() => undefined);
@@ -196,6 +197,12 @@ export class GitClient {
         const [sha = '', ...s] = l.split('\t');
         return { sha, subject: s.join('\t') };
       });
+  }
+
+  /** Paths that differ between two commits. */
+  async changedFiles(from: string, to: string): Promise<string[]> {
+    const out = await this.raw(['diff', '--name-only', from, to]);
+    return out.split('\n').filter(Boolean);
   }
 
   async currentBranch(): Promise<string> {

@@ -1,0 +1,66 @@
+// What a run is given (target, run, token, workspace, collaborators) and the
+// state its steps share. Instances only: runs are independent.
+import type { ImprovementRunSpec, ImprovementTargetSpec } from '../../crds/index.ts';
+import type { Logger } from '../../util/logger.ts';
+import type { Forge } from '../forge/types.ts';
+import type { GitClient } from '../git/git-client.ts';
+import type { StateStore } from '../state/index.ts';
+import type { RunTestsOptions, TestRun } from '../testing/run-tests.ts';
+import type {
+  ApplyResult,
+  Candidate,
+  EditBlock,
+  EditPolicy,
+  Improver,
+  Proposal,
+} from '../types.ts';
+
+export interface WorkflowDeps {
+  forge: Forge;
+  improver: Improver;
+  logger: Logger;
+  applyEdits: (repoDir: string, blocks: EditBlock[], policy: EditPolicy) => Promise<ApplyResult>;
+  runTests?: (dir: string, command: string, opts: RunTestsOptions) => Promise<TestRun>;
+  now?: () => Date;
+}
+
+export interface WorkflowInput {
+  target: { namespace?: string; name: string; spec: ImprovementTargetSpec };
+  run: { name: string; spec: ImprovementRunSpec };
+  token?: string;
+  /** Scratch directory; the clone goes into a fresh subdirectory. */
+  workspace: string;
+  dryRun?: boolean;
+  /** Token budget of the repo map given to the model. */
+  repoMapTokens?: number;
+}
+
+/** What a dry run (or any run) found and chose, for the CLI to print. */
+export interface RunReport {
+  candidates: Candidate[];
+  blocked: { candidate: Candidate; why: string }[];
+  rampLevel?: number;
+  chosen?: Proposal;
+  diff?: string;
+  testCommand?: string;
+}
+
+export interface RunContext {
+  input: WorkflowInput;
+  deps: WorkflowDeps;
+  spec: ImprovementTargetSpec;
+  log: Logger;
+  git: GitClient;
+  dir: string;
+  state: StateStore;
+  /** The branch commits go to (work branch, or autonomous/<slug> once chosen). */
+  branch: string;
+  /** The remote branch tip we started from (undefined: the branch is new). */
+  remoteTip?: string;
+  /** Local commits not yet pushed. */
+  pendingCommits: number;
+  testCommand?: string;
+  baseline?: TestRun;
+  report: RunReport;
+  today: string;
+}

@@ -1,0 +1,107 @@
+// Steps 4-5: baseline tests, analysis, policy, and the improver's choice.
+import picomatch from 'picomatch';
+import { readFile } from 'node:fs/promises';
+import { join, relative, resolve } from 'node:path';
+import { analyse, detectTestCommand, type Analysis } from '../analysis/index.ts';
+import { applyPolicy } from '../policy/index.ts';
+import { StateStore, type StateSnapshot } from '../state/index.ts';
+import { runTests } from '../testing/run-tests.ts';
+import type { Candidate, ProposeResult, RepoContext } from '../types.ts';
+import type { RunContext } from './context.ts';
+
+export const DEFAULT_REPO_MAP_TOKENS = 1500;
+
+export interface Decision {
+  analysis: Analysis;
+  snapshot: StateSnapshot;
+  allowed: Candidate[];
+  repoCtx: RepoContext;
+  result: ProposeResult | undefined;
+}
+
+export function repoContext(ctx: RunContext, repoMap: string, summary: string): RepoContext {
+  return {
+    dir: ctx.dir,
+    repoMap,
+    testCommand: ctx.testCommand,
+    coveragePercent: ctx.baseline?.coverage,
+    stateSummary: summary,
+    readFile: async (path: string) => {
+      const abs = resolve(ctx.dir, path);
+      const rel = relative(ctx.dir, abs);
+      if (rel.startsWith('..') || rel.split('/')[0] === '.git' || resolve(abs) === ctx.dir)
+        throw new Error(`path outside the repository: ${path}`);
+      return readFile(join(ctx.dir, rel), 'utf8');
+    },
+  };
+}
+
+export async function decide(ctx: RunContext): Promise<Decision> {
+  const { spec, deps, git } = ctx;
+  ctx.testCommand = spec.tests.command ?? (await detectTestCommand(ctx.dir));
+  ctx.report.testCommand = ctx.testCommand;
+  if (ctx.testCommand) {
+    ctx.baseline = await (deps.runTests ?? runTests)(ctx.dir, ctx.testCommand, {
+      timeoutSeconds: spec.tests.timeoutSeconds,
+    });
+    ctx.log.info(
+      { command: ctx.testCommand, passed: ctx.baseline.passed, coverage: ctx.baseline.coverage },
+      'baseline tests',
+    );
+  }
+  const isProtected = picomatch(spec.policy.protectedPaths, { dot: true });
+  const analysis = await analyse({
+    dir: ctx.dir,
+    forge: deps.forge,
+    labels: spec.labels,
+    baseline: ctx.baseline,
+    repoMapTokens: ctx.input.repoMapTokens ?? DEFAULT_REPO_MAP_TOKENS,
+    exclude: (p) => p.startsWith(`${spec.stateDir}/`) || isProtected(p),
+  });
+  // Reports the tests left behind are not part of any change.
+  await git.restore();
+  ctx.report.candidates = analysis.candidates;
+
+  const snapshot = await ctx.state.read();
+  const { main, work, strategy } = spec.branches;
+  const prHead = strategy === 'develop' ? work : 'autonomous/';
+  const hasPrs = deps.forge.capabilities.pullRequests;
+  const [open, merged] = hasPrs
+    ? await Promise.all([
+        deps.forge.listOpenPullRequests(prHead),
+        deps.forge.listMergedPullRequests(prHead, main, 100),
+      ])
+    : [[], []];
+  const onMain = new Set<string>();
+  for (const e of snapshot.improvements)
+    if (e.commit && (await git.isAncestor(e.commit, `origin/${main}`))) onMain.add(e.commit);
+  const policy = applyPolicy(analysis.candidates, {
+    allowedTypes: spec.policy.allowedTypes,
+    rampUp: spec.policy.rampUp,
+    maxOpenPullRequests: spec.policy.maxOpenPullRequests,
+    strategy,
+    openPullRequests: open.length,
+    pullRequests: hasPrs,
+    improvements: snapshot.improvements,
+    evidence: {
+      mergedPullRequests: new Set(merged.filter((p) => p.merged).map((p) => p.number)),
+      isOnMain: (c) => onMain.has(c),
+    },
+  });
+  ctx.report.blocked = policy.blocked;
+  ctx.report.rampLevel = policy.level;
+  ctx.log.info(
+    {
+      candidates: analysis.candidates.length,
+      allowed: policy.allowed.length,
+      rampLevel: policy.level,
+      openPullRequests: open.length,
+    },
+    'analysis done',
+  );
+  const repoCtx = repoContext(ctx, analysis.repoMap, StateStore.summary(snapshot));
+  const result = policy.allowed.length
+    ? await deps.improver.propose(repoCtx, policy.allowed)
+    : undefined;
+  return { analysis, snapshot, allowed: policy.allowed, repoCtx, result };
+}

@@ -1,0 +1,142 @@
+// Step 8, on pass: commit the change, push, open or update the PR, record
+// the improvement (with its commit and PR) in the state files, push again,
+// and merge when autoMerge allows it.
+import type { RunOutcome } from '../outcome.ts';
+import type { ForgePullRequest } from '../forge/types.ts';
+import { addImprovement, addPlanItem, checkPlanItem, updateState } from '../state/index.ts';
+import type { Candidate } from '../types.ts';
+import type { TestRun } from '../testing/run-tests.ts';
+import type { RunContext } from './context.ts';
+import type { Attempt } from './implement.ts';
+import { commitMessage, pullRequestBody, slugify } from './messages.ts';
+import { fastForwardMain, pushBranch } from './push.ts';
+
+type Passed = Extract<Attempt, { kind: 'passed' }>;
+
+export async function publish(
+  ctx: RunContext,
+  attempt: Passed,
+  next: Candidate[],
+): Promise<RunOutcome> {
+  const { git, spec, deps } = ctx;
+  const { proposal, files, tests } = attempt;
+  const { main, work, strategy } = spec.branches;
+  if (strategy === 'autonomous') {
+    ctx.branch = `autonomous/${slugify(proposal.title)}-${Date.now().toString(36)}`;
+    await git.checkoutNewBranch(ctx.branch, 'HEAD');
+  }
+  await git.add(files);
+  await git.commit(commitMessage(proposal, files));
+  ctx.pendingCommits++;
+  const coverageBefore = ctx.baseline?.coverage;
+
+  // The change goes up first; its sha is final once pushed (a rebase may rewrite it).
+  const commit = await pushBranch(ctx, ctx.branch);
+  let pr: ForgePullRequest | undefined;
+  if (deps.forge.capabilities.pullRequests) {
+    pr = await deps.forge.createOrUpdatePullRequest({
+      head: ctx.branch,
+      base: main,
+      title: strategy === 'develop' ? `OpenCode: improvements from ${work}` : proposal.title,
+      body: pullRequestBody({
+        proposal,
+        files,
+        linesChanged: attempt.linesChanged,
+        tests,
+        coverageBefore,
+        commit,
+        runName: ctx.input.run.name,
+      }),
+    });
+  }
+
+  const title = proposal.title.replace(/\s+/g, ' ').trim();
+  await ctx.state.update('improvements', (t) =>
+    addImprovement(t, {
+      date: ctx.today,
+      title,
+      type: proposal.type,
+      scope: files.join(', '),
+      impact: impactLine(proposal.rationale, tests?.coverage, coverageBefore),
+      commit: commit.slice(0, 12),
+      pr: pr?.number,
+    }),
+  );
+  await ctx.state.update('state', (t) =>
+    updateState(t, {
+      date: ctx.today,
+      status: `${proposal.type}: ${title}`,
+      focus: title,
+      recentChange: `${ctx.today}: ${title} (${commit.slice(0, 7)}${pr ? `, PR #${pr.number}` : ''})`,
+      nextActions: next.slice(0, 3).map((c) => c.title),
+      coverage: tests?.coverage,
+      result: 'success',
+    }),
+  );
+  await ctx.state.update('plan', (t) =>
+    checkPlanItem(
+      addPlanItem(t, proposal.priority <= 'P1' ? 'Short Term' : 'Medium Term', title),
+      title,
+    ),
+  );
+  await git.add([ctx.state.path('state'), ctx.state.path('plan'), ctx.state.path('improvements')]);
+  await git.commit(`chore(opencode): record ${title}`.slice(0, 100));
+  ctx.pendingCommits++;
+  await pushBranch(ctx, ctx.branch);
+
+  let merged = false;
+  let mergedAt: string | null = null;
+  if (spec.autoMerge && pr) {
+    const fresh = await deps.forge.getPullRequest(pr.number);
+    const result = await deps.forge.autoMerge(fresh, spec.mergeMethod);
+    ctx.log.info({ pr: pr.number, result }, 'auto-merge');
+    if (result === 'merged') {
+      const after = await deps.forge.getPullRequest(pr.number);
+      merged = after.merged;
+      mergedAt = after.mergedAt;
+    }
+  } else if (spec.autoMerge && !deps.forge.capabilities.pullRequests) {
+    merged = await fastForwardMain(ctx);
+    if (merged) mergedAt = (deps.now?.() ?? new Date()).toISOString();
+  }
+
+  return {
+    phase: 'Succeeded',
+    improvement: {
+      type: proposal.type,
+      priority: proposal.priority,
+      title: title.slice(0, 256),
+      rationale: proposal.rationale.slice(0, 4096),
+      ...(proposal.candidate.issue ? { issue: proposal.candidate.issue } : {}),
+      filesChanged: files.length,
+      linesChanged: attempt.linesChanged,
+    },
+    tests: testsStatus(ctx, tests),
+    branch: ctx.branch,
+    commit,
+    ...(pr ? { pullRequest: { number: pr.number, url: pr.url, merged, mergedAt } } : {}),
+    ...(!pr && merged ? { pullRequest: { merged, mergedAt } } : {}),
+    coverage: tests?.coverage ?? coverageBefore,
+    message: attempt.repaired ? 'passed after one repair round' : undefined,
+  };
+}
+
+function impactLine(rationale: string, after?: number, before?: number): string {
+  const cov =
+    after !== undefined && before !== undefined && after !== before
+      ? ` Coverage ${before}% → ${after}%.`
+      : '';
+  return `${rationale.replace(/\s+/g, ' ').trim().slice(0, 200)}${cov}`;
+}
+
+export function testsStatus(ctx: RunContext, t: TestRun | undefined): RunOutcome['tests'] {
+  if (!t) return ctx.testCommand ? { command: ctx.testCommand } : undefined;
+  return {
+    command: t.command,
+    passed: t.passed,
+    durationSeconds: t.durationSeconds,
+    ...(ctx.baseline?.coverage !== undefined ? { coverageBefore: ctx.baseline.coverage } : {}),
+    ...(t.coverage !== undefined ? { coverageAfter: t.coverage } : {}),
+    outputTail: t.outputTail.slice(-8000),
+  };
+}

@@ -1,0 +1,144 @@
+// The run, as a list of named steps: prepare (clone, branch, state), decide
+// (tests, analysis, policy, improver), implement (apply, test, repair), then
+// publish on pass or record the failure. Every path ends in a RunOutcome.
+import { rm } from 'node:fs/promises';
+import { ExternalServiceError, OperatorError, errorMessage } from '../../util/errors.ts';
+import { secrets } from '../../util/logger.ts';
+import { FAILURE_REASONS, type FailureReason, type RunOutcome } from '../outcome.ts';
+import type { RunContext, RunReport, WorkflowDeps, WorkflowInput } from './context.ts';
+import { decide } from './decide.ts';
+import { pushPendingState, recordFailure } from './fail.ts';
+import { implement } from './implement.ts';
+import { prepare } from './prepare.ts';
+import { publish, testsStatus } from './publish.ts';
+
+export interface WorkflowResult {
+  outcome: RunOutcome;
+  report: RunReport;
+}
+
+export async function runWorkflow(
+  input: WorkflowInput,
+  deps: WorkflowDeps,
+  opts: { keepWorkdir?: boolean } = {},
+): Promise<WorkflowResult> {
+  secrets.add(input.token);
+  const emptyReport: RunReport = { candidates: [], blocked: [] };
+  if (input.run.spec.trigger === 'rollback')
+    return {
+      outcome: failed('Internal', 'rollback not implemented yet', input.target.spec.branches.work),
+      report: emptyReport,
+    };
+  let ctx: RunContext | undefined;
+  try {
+    ctx = await prepare(input, deps);
+    const outcome = await improve(ctx);
+    return { outcome, report: ctx.report };
+  } catch (err) {
+    const reason = reasonOf(err);
+    deps.logger.error({ reason, err: errorMessage(err) }, 'run failed');
+    return {
+      outcome: failed(reason, errorMessage(err), ctx?.branch ?? input.target.spec.branches.work),
+      report: ctx?.report ?? emptyReport,
+    };
+  } finally {
+    if (ctx && !opts.keepWorkdir) await rm(ctx.dir, { recursive: true, force: true });
+  }
+}
+
+async function improve(ctx: RunContext): Promise<RunOutcome> {
+  const d = await decide(ctx);
+  const branch = ctx.branch;
+  if (!d.result) {
+    await pushPendingState(ctx);
+    const blocked = ctx.report.blocked.length > 0;
+    return noChange(
+      branch,
+      blocked ? 'PolicyBlocked' : 'NothingToDo',
+      blocked
+        ? `all ${ctx.report.blocked.length} candidates blocked: ${ctx.report.blocked[0]?.why}`
+        : 'no candidate improvement found',
+      ctx,
+    );
+  }
+  if (d.result.kind === 'none') {
+    await pushPendingState(ctx);
+    return noChange(branch, d.result.reason, d.result.message, ctx);
+  }
+  const attempt = await implement(ctx, d.repoCtx, d.result.proposal);
+  switch (attempt.kind) {
+    case 'dry-run':
+      return noChange(branch, 'DryRun', `would commit: ${attempt.proposal.title}`, ctx);
+    case 'no-change':
+      await pushPendingState(ctx);
+      return noChange(branch, attempt.reason, attempt.message, ctx);
+    case 'failed': {
+      const { consecutiveFailures, askedHuman } = await recordFailure(
+        ctx,
+        'TestsFailed',
+        attempt.message,
+      );
+      const p = attempt.proposal;
+      return {
+        ...failed('TestsFailed', attempt.message, branch),
+        improvement: {
+          type: p.type,
+          priority: p.priority,
+          title: p.title.slice(0, 256),
+          rationale: p.rationale.slice(0, 4096),
+          ...(p.candidate.issue ? { issue: p.candidate.issue } : {}),
+        },
+        tests: testsStatus(ctx, attempt.tests),
+        coverage: ctx.baseline?.coverage,
+        message: `${attempt.message}; ${consecutiveFailures} failure(s) in a row${askedHuman ? '; asked a human' : ''}`,
+      };
+    }
+    case 'passed': {
+      const rest = d.allowed.filter((c) => c.id !== attempt.proposal.candidate.id);
+      return publish(ctx, attempt, rest);
+    }
+  }
+}
+
+function noChange(
+  branch: string,
+  reason: RunOutcome['noChangeReason'] & string,
+  message: string,
+  ctx: RunContext,
+): RunOutcome {
+  return {
+    phase: 'NoChange',
+    noChangeReason: reason,
+    message,
+    branch,
+    ...(ctx.report.chosen
+      ? {
+          improvement: {
+            type: ctx.report.chosen.type,
+            priority: ctx.report.chosen.priority,
+            title: ctx.report.chosen.title.slice(0, 256),
+          },
+        }
+      : {}),
+    tests: testsStatus(ctx, ctx.baseline),
+    coverage: ctx.baseline?.coverage,
+  };
+}
+
+function failed(reason: FailureReason, message: string, branch: string): RunOutcome {
+  return {
+    phase: 'Failed',
+    branch,
+    failure: { reason, message: secrets.redact(message).slice(0, 4096) },
+  };
+}
+
+/** Maps an error to a documented failure reason. */
+function reasonOf(err: unknown): FailureReason {
+  const r = err instanceof OperatorError ? err.reason : undefined;
+  if (r && r in FAILURE_REASONS) return r as FailureReason;
+  if (err instanceof ExternalServiceError)
+    return /ollama|openai|llm|model/i.test(err.service) ? 'LLMUnavailable' : 'ForgeError';
+  if (err instanceof OperatorError && /forge|github|gitea/i.test(err.reason)) return 'ForgeError';
+  return 'Internal';
+}
