@@ -1,0 +1,181 @@
+// The workflow against a plain git remote (bare repository) with the Ollama
+// double: happy path with the fast-forward of main, failing tests, the work
+// branch moving during the run, and a second run on top of the first.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startOllamaDouble, type OllamaDouble } from '../doubles/ollama/server.ts';
+import { runOnce } from '../../src/runner/index.ts';
+import { readImprovements, readState } from '../../src/runner/state/index.ts';
+import type { WorkflowDeps } from '../../src/runner/workflow/context.ts';
+import { runTests } from '../../src/runner/testing/run-tests.ts';
+import {
+  BREAKING_EDIT,
+  DOC_EDIT,
+  capturedLogger,
+  git,
+  planFor,
+  sandbox,
+  targetSpec,
+  type Sandbox,
+} from './support.ts';
+
+let ollama: OllamaDouble;
+let sb: Sandbox;
+beforeAll(async () => {
+  ollama = await startOllamaDouble({ models: ['codellama:7b-code'] });
+});
+afterAll(() => ollama.close());
+afterEach(() => sb?.cleanup());
+
+const run = (over: Record<string, unknown> = {}, extra: Partial<WorkflowDeps> = {}) => {
+  const { logger, lines } = capturedLogger();
+  const spec = targetSpec(sb.url, { model: { host: ollama.url }, ...over });
+  return {
+    lines,
+    result: runOnce(
+      {
+        target: { name: 'demo', spec },
+        run: { name: 'demo-1', spec: { targetRef: { name: 'demo' }, trigger: 'schedule' } },
+        workspace: sb.workspace,
+        ...(extra as object),
+      },
+      { logger, ollamaHost: ollama.url },
+    ),
+  };
+};
+
+describe('plain git forge', () => {
+  it('commits, records state, pushes the work branch and fast-forwards main with autoMerge', async () => {
+    sb = sandbox();
+    const mainBefore = sb.sha('main');
+    ollama.script([planFor(/^docs:src\/math\.js$/), DOC_EDIT]);
+    const { result } = run({ autoMerge: true });
+    const { outcome, report } = await result;
+    expect(outcome).toMatchObject({
+      phase: 'Succeeded',
+      branch: 'develop',
+      improvement: {
+        type: 'documentation',
+        priority: 'P3',
+        title: 'Document add',
+        filesChanged: 1,
+      },
+      tests: { command: 'node --test', passed: true },
+      pullRequest: { merged: true },
+    });
+    expect(report.diff).toContain('+/** Adds two numbers. */');
+    // The work branch: init commit, the change, the state record.
+    const subjects = sb.log('develop');
+    expect(subjects.slice(0, 3)).toEqual([
+      'chore(opencode): record Document add',
+      'docs(math): Document add',
+      'chore: Initialize OpenCode state tracking',
+    ]);
+    expect(sb.show('develop', 'src/math.js')).toContain('/** Adds two numbers. */');
+    expect(outcome.commit).toBe(sb.sha('develop~1'));
+    // Commit author from spec.commitAuthor.
+    expect(git(sb.bare, ['log', '-1', '--format=%an <%ae>', 'develop~1'])).toBe(
+      'opencode-bot <opencode-bot@users.noreply.opencode.dev>',
+    );
+    const entries = readImprovements(sb.show('develop', '.opencode/IMPROVEMENTS.md') ?? '');
+    expect(entries).toEqual([
+      expect.objectContaining({
+        title: 'Document add',
+        type: 'documentation',
+        scope: 'src/math.js',
+      }),
+    ]);
+    expect(outcome.commit?.startsWith(entries[0]?.commit ?? 'x')).toBe(true);
+    const state = readState(sb.show('develop', '.opencode/STATE.md') ?? '');
+    expect(state.status).toBe('documentation: Document add');
+    expect(state.recentChanges[0]).toContain('Document add');
+    expect(sb.show('develop', '.opencode/PLAN.md')).toContain('- [x] Document add');
+    // main moved only by fast-forward to the work branch.
+    expect(sb.sha('main')).toBe(sb.sha('develop'));
+    expect(git(sb.bare, ['merge-base', '--is-ancestor', mainBefore!, 'main'])).toBe('');
+    // The model was asked with structured output, a fixed seed and num_ctx.
+    const planReq = ollama.requests.at(-2)!;
+    expect(planReq.format).toMatchObject({ type: 'object' });
+    expect(planReq.options).toMatchObject({ num_ctx: 16384, temperature: 0, seed: 42 });
+  });
+
+  it('never pushes to main without autoMerge', async () => {
+    sb = sandbox();
+    const mainBefore = sb.sha('main');
+    ollama.script([planFor(/^docs:src\/math\.js$/), DOC_EDIT]);
+    const { outcome } = await run({ autoMerge: false }).result;
+    expect(outcome.phase).toBe('Succeeded');
+    expect(sb.sha('main')).toBe(mainBefore);
+    expect(outcome.pullRequest).toBeUndefined();
+  });
+
+  it('on failing tests pushes only the state log and leaves the code unchanged', async () => {
+    sb = sandbox('node-basic', { withWorkBranch: true });
+    const before = sb.sha('develop')!;
+    const mainBefore = sb.sha('main');
+    // The change and the one repair round both break the tests.
+    ollama.script([planFor(/^docs:src\/math\.js$/), BREAKING_EDIT, BREAKING_EDIT]);
+    const { outcome } = await run().result;
+    expect(outcome).toMatchObject({ phase: 'Failed', failure: { reason: 'TestsFailed' } });
+    expect(outcome.tests?.passed).toBe(false);
+    expect(outcome.tests?.outputTail).toMatch(/fail/i);
+    // Only state files changed between the old and new tip.
+    const changed = git(sb.bare, ['diff', '--name-only', before, 'develop']).split('\n');
+    expect(changed.every((f) => f.startsWith('.opencode/'))).toBe(true);
+    expect(sb.show('develop', 'src/math.js')).toBe(sb.show(before, 'src/math.js'));
+    const state = readState(sb.show('develop', '.opencode/STATE.md') ?? '');
+    expect(state.consecutiveFailures).toBe(1);
+    expect(sb.show('develop', '.opencode/STATE.md')).toMatch(
+      /## Failure Log\n- \d{4}-\d\d-\d\d: demo-1: TestsFailed/,
+    );
+    expect(sb.sha('main')).toBe(mainBefore);
+  });
+
+  it('keeps a commit pushed by someone else while the run was working', async () => {
+    sb = sandbox('node-basic', { withWorkBranch: true });
+    const human = sb.humanClone();
+    let pushed = false;
+    // Another clone pushes to the work branch while our tests run.
+    const racingTests: WorkflowDeps['runTests'] = async (dir, command, opts) => {
+      const r = await runTests(dir, command, opts);
+      if (!pushed && readFileSync(join(dir, 'src/math.js'), 'utf8').includes('/** Adds')) {
+        pushed = true;
+        git(human, ['checkout', '--quiet', 'develop']);
+        writeFileSync(join(human, 'NOTES.md'), 'human notes\n');
+        git(human, ['add', 'NOTES.md']);
+        git(human, ['commit', '--quiet', '-m', 'docs: human notes']);
+        git(human, ['push', '--quiet', 'origin', 'develop']);
+      }
+      return r;
+    };
+    ollama.script([planFor(/^docs:src\/math\.js$/), DOC_EDIT]);
+    const { logger } = capturedLogger();
+    const { runWorkflow } = await import('../../src/runner/workflow/run.ts');
+    const { createForge } = await import('../../src/runner/forge/index.ts');
+    const { createImprover } = await import('../../src/runner/index.ts');
+    const { applyEdits } = await import('../../src/runner/edits/index.ts');
+    const spec = targetSpec(sb.url, { model: { host: ollama.url } });
+    const { outcome } = await runWorkflow(
+      {
+        target: { name: 'demo', spec },
+        run: { name: 'demo-2', spec: { targetRef: { name: 'demo' }, trigger: 'schedule' } },
+        workspace: sb.workspace,
+      },
+      {
+        forge: createForge({ provider: 'git', repoUrl: sb.url, logger }),
+        improver: await createImprover(spec, { logger }),
+        logger,
+        applyEdits,
+        runTests: racingTests,
+      },
+    );
+    expect(pushed).toBe(true);
+    expect(outcome.phase).toBe('Succeeded');
+    const subjects = sb.log('develop');
+    expect(subjects).toContain('docs: human notes');
+    expect(subjects).toContain('docs(math): Document add');
+    expect(sb.show('develop', 'NOTES.md')).toBe('human notes\n');
+    expect(sb.show('develop', 'src/math.js')).toContain('/** Adds two numbers. */');
+  });
+});
