@@ -1,0 +1,356 @@
+// The GitHub forge end to end against the OpenAPI-validated GitHub double,
+// with a real bare repository behind the pull requests.
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { inspect } from 'node:util';
+import { startGitHubDouble, type GitHubDouble } from '../doubles/github/server.ts';
+import { createForge } from '../../src/runner/forge/index.ts';
+import type { GitHubForge } from '../../src/runner/forge/github/index.ts';
+import { ExternalServiceError } from '../../src/util/errors.ts';
+import { capturingLogger, createBareRepo, FAST, type BareRepo } from './support.ts';
+
+const TOKEN = 'ghp_forgeSuiteToken0123456789abcdef';
+const OWNER = 'acme';
+const REPO = 'api-server';
+
+let gh: GitHubDouble;
+let repo: BareRepo;
+let logs: ReturnType<typeof capturingLogger>;
+
+function forge(token = TOKEN): GitHubForge {
+  return createForge({
+    provider: 'github',
+    repoUrl: `https://github.com/${OWNER}/${REPO}.git`,
+    apiUrl: gh.url,
+    token,
+    logger: logs.logger,
+    tuning: FAST,
+  }) as GitHubForge;
+}
+
+beforeAll(async () => {
+  gh = await startGitHubDouble({ token: TOKEN });
+});
+afterAll(async () => {
+  await gh.close();
+});
+
+beforeEach(() => {
+  // A fresh repository per test: the double keys state by owner/repo.
+  repo = createBareRepo();
+  repo.commit('develop', 'a.txt', 'one\n', 'feat: one');
+  logs = capturingLogger();
+  gh.addRepo(OWNER, REPO, { bareRepoPath: repo.bare });
+});
+afterEach(() => {
+  expect(gh.violations).toEqual([]);
+  expect(logs.output()).not.toContain(TOKEN);
+  repo.cleanup();
+});
+
+describe('issues', () => {
+  it('lists open issues carrying any of the labels, without pull requests or other labels', async () => {
+    const p0 = gh.addIssue(OWNER, REPO, { title: 'leak', labels: ['opencode-priority'] });
+    const bug = gh.addIssue(OWNER, REPO, {
+      title: 'crash',
+      body: 'stack',
+      labels: ['opencode-bug'],
+    });
+    gh.addIssue(OWNER, REPO, { title: 'why?', labels: ['opencode-question'] });
+    const f = forge();
+    const pr = await f.createOrUpdatePullRequest({
+      head: 'develop',
+      base: 'main',
+      title: 't',
+      body: 'b',
+    });
+    gh.labelPull(OWNER, REPO, pr.number, 'opencode-priority');
+
+    const issues = await f.listOpenIssues(['opencode-priority', 'opencode-bug']);
+    expect(issues.map((i) => i.number)).toEqual([p0, bug]);
+    expect(issues[1]).toMatchObject({ title: 'crash', body: 'stack', labels: ['opencode-bug'] });
+    expect(issues[1]?.url).toContain(`/issues/${bug}`);
+  });
+
+  it('reuses the cached list on 304 without spending rate limit, and sees changes', async () => {
+    gh.addIssue(OWNER, REPO, { title: 'p', labels: ['opencode-priority'] });
+    const f = forge();
+    const first = await f.listOpenIssues(['opencode-priority']);
+    const before = gh.rateLimitRemaining();
+    const second = await f.listOpenIssues(['opencode-priority']);
+    expect(second).toEqual(first);
+    expect(gh.rateLimitRemaining()).toBe(before);
+    expect(f.notModifiedCount).toBe(1);
+    expect(gh.requests.at(-1)).toMatchObject({ method: 'GET', status: 304 });
+
+    gh.addIssue(OWNER, REPO, { title: 'q', labels: ['opencode-priority'] });
+    const third = await f.listOpenIssues(['opencode-priority']);
+    expect(third.map((i) => i.title)).toEqual(['p', 'q']);
+    expect(gh.rateLimitRemaining()).toBe(before - 1);
+  });
+
+  it('opens a question issue once, then comments on it', async () => {
+    const f = forge();
+    const input = {
+      title: 'OpenCode needs help',
+      body: 'failed 3 times',
+      labels: ['opencode-question'],
+    };
+    const opened = await f.openOrCommentIssue(input);
+    const again = await f.openOrCommentIssue({ ...input, body: 'failed 4 times' });
+    expect(again.number).toBe(opened.number);
+    const issues = gh.issues(OWNER, REPO);
+    expect(issues).toHaveLength(1);
+    expect(issues[0]).toMatchObject({
+      title: input.title,
+      labels: ['opencode-question'],
+      body: 'failed 3 times',
+    });
+    expect(issues[0]?.comments.map((c) => c.body)).toEqual(['failed 4 times']);
+  });
+});
+
+describe('pull requests', () => {
+  it('creates, then updates the same pull request (idempotent)', async () => {
+    const f = forge();
+    const a = await f.createOrUpdatePullRequest({
+      head: 'develop',
+      base: 'main',
+      title: 'one',
+      body: 'x',
+    });
+    const b = await f.createOrUpdatePullRequest({
+      head: 'develop',
+      base: 'main',
+      title: 'two',
+      body: 'y',
+    });
+    expect(b.number).toBe(a.number);
+    expect(gh.pulls(OWNER, REPO)).toHaveLength(1);
+    expect(gh.pulls(OWNER, REPO)[0]).toMatchObject({ title: 'two', body: 'y', state: 'open' });
+    expect(b).toMatchObject({ head: 'develop', base: 'main', state: 'open', merged: false });
+    expect(b.headSha).toBe(repo.bareGit('rev-parse', 'develop'));
+
+    expect((await f.listOpenPullRequests('develop')).map((p) => p.number)).toEqual([a.number]);
+    expect(await f.listOpenPullRequests('autonomous/')).toEqual([]);
+    expect((await f.getPullRequest(a.number)).title).toBe('two');
+  });
+
+  it('reports a head branch that does not exist as a validation failure', async () => {
+    const err = await forge()
+      .createOrUpdatePullRequest({ head: 'nope', base: 'main', title: 't', body: 'b' })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ExternalServiceError);
+    expect((err as ExternalServiceError).reason).toBe('ForgeValidationFailed');
+  });
+
+  it('closes a pull request with a comment', async () => {
+    const f = forge();
+    const pr = await f.createOrUpdatePullRequest({
+      head: 'develop',
+      base: 'main',
+      title: 't',
+      body: 'b',
+    });
+    await f.closePullRequest(pr.number, 'superseded');
+    const rec = gh.pulls(OWNER, REPO)[0];
+    expect(rec?.state).toBe('closed');
+    expect(rec?.comments.map((c) => c.body)).toEqual(['superseded']);
+    expect(await f.listOpenPullRequests('develop')).toEqual([]);
+  });
+});
+
+describe('checks and merging', () => {
+  it('combines commit statuses and check runs', async () => {
+    const f = forge();
+    const sha = repo.bareGit('rev-parse', 'develop');
+    expect(await f.checksState(sha)).toBe('none');
+    gh.setCommitStatus(OWNER, REPO, sha, 'pending', 'ci');
+    expect(await f.checksState(sha)).toBe('pending');
+    gh.setCommitStatus(OWNER, REPO, sha, 'success', 'ci');
+    expect(await f.checksState(sha)).toBe('success');
+    gh.addCheckRun(OWNER, REPO, sha, { name: 'build', status: 'in_progress' });
+    expect(await f.checksState(sha)).toBe('pending');
+    gh.addCheckRun(OWNER, REPO, sha, { name: 'build', status: 'completed', conclusion: 'failure' });
+    expect(await f.checksState(sha)).toBe('failure');
+    gh.addCheckRun(OWNER, REPO, sha, { name: 'build', status: 'completed', conclusion: 'success' });
+    gh.addCheckRun(OWNER, REPO, sha, { name: 'docs', status: 'completed', conclusion: 'skipped' });
+    expect(await f.checksState(sha)).toBe('success');
+    gh.setCommitStatus(OWNER, REPO, sha, 'error', 'lint');
+    expect(await f.checksState(sha)).toBe('failure');
+    expect(await f.checksState('develop')).toBe('failure');
+  });
+
+  it('merges directly when checks are green, really squashing in git', async () => {
+    const f = forge();
+    const mainBefore = repo.bareGit('rev-parse', 'main');
+    const pr = await f.createOrUpdatePullRequest({
+      head: 'develop',
+      base: 'main',
+      title: 'feat: one',
+      body: 'b',
+    });
+    gh.setCommitStatus(OWNER, REPO, pr.headSha, 'success', 'ci');
+    expect(await f.autoMerge(pr, 'squash')).toBe('merged');
+    expect(
+      gh.requests.some((r) => r.method === 'PUT' && r.path.endsWith(`/pulls/${pr.number}/merge`)),
+    ).toBe(true);
+    // Squash: one new commit on main whose only parent is the old main.
+    expect(repo.bareGit('rev-parse', 'main^')).toBe(mainBefore);
+    expect(repo.bareGit('show', 'main:a.txt')).toBe('one');
+    expect(repo.bareGit('log', '-1', '--format=%s', 'main')).toBe(`feat: one (#${pr.number})`);
+
+    const merged = await f.listMergedPullRequests('develop', 'main');
+    expect(merged.map((p) => p.number)).toEqual([pr.number]);
+    expect(merged[0]?.merged).toBe(true);
+    expect(merged[0]?.mergedAt).toEqual(expect.any(String));
+    expect(await f.autoMerge(pr, 'squash')).toBe('merged');
+  });
+
+  it('merges with no checks at all (none) when mergeable', async () => {
+    const f = forge();
+    const pr = await f.createOrUpdatePullRequest({
+      head: 'develop',
+      base: 'main',
+      title: 't',
+      body: 'b',
+    });
+    expect(await f.autoMerge(pr, 'merge')).toBe('merged');
+    expect(repo.bareGit('rev-list', '--parents', '-n', '1', 'main').split(' ')).toHaveLength(3);
+  });
+
+  it('enables platform auto-merge while checks are pending; the platform merges when green', async () => {
+    const f = forge();
+    const mainBefore = repo.bareGit('rev-parse', 'main');
+    const pr = await f.createOrUpdatePullRequest({
+      head: 'develop',
+      base: 'main',
+      title: 't',
+      body: 'b',
+    });
+    gh.addCheckRun(OWNER, REPO, pr.headSha, { name: 'ci', status: 'queued' });
+    expect(await f.autoMerge(pr, 'rebase')).toBe('auto-merge-enabled');
+    expect(gh.pulls(OWNER, REPO)[0]?.autoMerge?.method).toBe('rebase');
+    expect(repo.bareGit('rev-parse', 'main')).toBe(mainBefore);
+
+    gh.addCheckRun(OWNER, REPO, pr.headSha, {
+      name: 'ci',
+      status: 'completed',
+      conclusion: 'success',
+    });
+    const after = await f.getPullRequest(pr.number);
+    expect(after.merged).toBe(true);
+    // Rebase of a branch ahead of main: a fast-forward.
+    expect(repo.bareGit('rev-parse', 'main')).toBe(pr.headSha);
+  });
+
+  it('waits when checks are pending and the repository does not allow auto-merge', async () => {
+    gh.addRepo(OWNER, REPO, { bareRepoPath: repo.bare, allowAutoMerge: false });
+    const f = forge();
+    const pr = await f.createOrUpdatePullRequest({
+      head: 'develop',
+      base: 'main',
+      title: 't',
+      body: 'b',
+    });
+    gh.setCommitStatus(OWNER, REPO, pr.headSha, 'pending', 'ci');
+    expect(await f.autoMerge(pr, 'squash')).toBe('waiting');
+    expect(gh.pulls(OWNER, REPO)[0]).toMatchObject({
+      state: 'open',
+      merged: false,
+      autoMerge: null,
+    });
+  });
+
+  it('never merges when a check failed', async () => {
+    const f = forge();
+    const mainBefore = repo.bareGit('rev-parse', 'main');
+    const pr = await f.createOrUpdatePullRequest({
+      head: 'develop',
+      base: 'main',
+      title: 't',
+      body: 'b',
+    });
+    gh.setCommitStatus(OWNER, REPO, pr.headSha, 'success', 'ci');
+    gh.addCheckRun(OWNER, REPO, pr.headSha, {
+      name: 'tests',
+      status: 'completed',
+      conclusion: 'failure',
+    });
+    const seen = gh.requests.length;
+    expect(await f.autoMerge(pr, 'squash')).toBe('waiting');
+    const sent = gh.requests.slice(seen);
+    expect(sent.length).toBeGreaterThan(0);
+    expect(sent.some((r) => r.method === 'PUT' || r.path === '/graphql')).toBe(false);
+    expect(gh.pulls(OWNER, REPO)[0]).toMatchObject({
+      state: 'open',
+      merged: false,
+      autoMerge: null,
+    });
+    expect(repo.bareGit('rev-parse', 'main')).toBe(mainBefore);
+  });
+
+  it('waits instead of merging a pull request with conflicts', async () => {
+    const f = forge();
+    repo.commit('main', 'a.txt', 'main side\n', 'conflicting change');
+    const pr = await f.createOrUpdatePullRequest({
+      head: 'develop',
+      base: 'main',
+      title: 't',
+      body: 'b',
+    });
+    gh.setCommitStatus(OWNER, REPO, pr.headSha, 'success', 'ci');
+    expect(await f.autoMerge(pr, 'squash')).toBe('waiting');
+    expect(gh.pulls(OWNER, REPO)[0]?.merged).toBe(false);
+  });
+});
+
+describe('failures', () => {
+  it('maps a wrong token to ForgeUnauthorized without leaking either token', async () => {
+    const wrong = 'ghp_wrongTokenValue987654321zyxwvu';
+    const err = await forge(wrong)
+      .listOpenIssues(['opencode-priority'])
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ExternalServiceError);
+    expect((err as ExternalServiceError).reason).toBe('ForgeUnauthorized');
+    expect((err as ExternalServiceError).service).toBe('github');
+    const dump = inspect(err, { depth: 12 }) + String((err as Error).stack);
+    expect(dump).not.toContain(wrong);
+    expect(dump).not.toContain(TOKEN);
+    expect(logs.output()).toContain('ForgeUnauthorized');
+    expect(logs.output()).not.toContain(wrong);
+  });
+
+  it('retries a 5xx a bounded number of times, then reports ForgeUnavailable', async () => {
+    const f = forge();
+    gh.failNext(1, 502);
+    expect(await f.listOpenPullRequests('develop')).toEqual([]);
+
+    const before = gh.requests.length;
+    gh.failNext(50, 503);
+    const err = await f.listOpenPullRequests('develop').catch((e: unknown) => e);
+    gh.failNext(0, 0);
+    expect((err as ExternalServiceError).reason).toBe('ForgeUnavailable');
+    expect(gh.requests.length - before).toBe(3); // one try + two retries
+  });
+
+  it('reports an exhausted rate limit as ForgeRateLimited instead of waiting an hour', async () => {
+    const limited = await startGitHubDouble({ token: TOKEN, rateLimit: 1 });
+    try {
+      limited.addRepo(OWNER, REPO);
+      const f = createForge({
+        provider: 'github',
+        repoUrl: `git@github.com:${OWNER}/${REPO}.git`,
+        apiUrl: limited.url,
+        token: TOKEN,
+        logger: logs.logger,
+        tuning: FAST,
+      });
+      await f.listOpenPullRequests('develop');
+      const err = await f.listOpenPullRequests('autonomous/').catch((e: unknown) => e);
+      expect((err as ExternalServiceError).reason).toBe('ForgeRateLimited');
+      expect(limited.violations).toEqual([]);
+    } finally {
+      await limited.close();
+    }
+  });
+});
