@@ -1,0 +1,232 @@
+// The workflow with the GitHub REST double (validated against GitHub's
+// OpenAPI description) and the Ollama double: PR body, state files, auto-merge
+// following the statuses, priority and question issues, maxOpenPullRequests,
+// and the token never leaking into any file or log.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { startGitHubDouble, type GitHubDouble } from '../doubles/github/server.ts';
+import { startOllamaDouble, type OllamaDouble } from '../doubles/ollama/server.ts';
+import { createForge } from '../../src/runner/forge/index.ts';
+import type { Forge } from '../../src/runner/forge/types.ts';
+import { applyEdits } from '../../src/runner/edits/index.ts';
+import { createImprover, outcomeLine } from '../../src/runner/index.ts';
+import { readImprovements } from '../../src/runner/state/index.ts';
+import { runWorkflow } from '../../src/runner/workflow/run.ts';
+import type { Logger } from '../../src/util/logger.ts';
+import {
+  DOC_EDIT,
+  capturedLogger,
+  git,
+  planFor,
+  sandbox,
+  targetSpec,
+  type Sandbox,
+} from './support.ts';
+
+const TOKEN = 'ghp_Zq9DistinctiveRunnerToken4242';
+let gh: GitHubDouble;
+let ollama: OllamaDouble;
+let sb: Sandbox;
+
+beforeAll(async () => {
+  gh = await startGitHubDouble({ token: TOKEN });
+  ollama = await startOllamaDouble({ models: ['codellama:7b-code'] });
+});
+afterAll(async () => {
+  await gh.close();
+  await ollama.close();
+});
+afterEach(() => {
+  expect(gh.violations).toEqual([]);
+  sb?.cleanup();
+});
+
+let repoCount = 0;
+function setup(opts: { withWorkBranch?: boolean } = {}) {
+  sb = sandbox('node-basic', opts);
+  const repo = `demo${++repoCount}`;
+  gh.addRepo('acme', repo, { bareRepoPath: sb.bare, allowAutoMerge: true });
+  return repo;
+}
+
+function forgeFor(repo: string, logger: Logger): Forge {
+  return createForge({
+    provider: 'github',
+    repoUrl: `https://github.com/acme/${repo}.git`,
+    apiUrl: gh.url,
+    token: TOKEN,
+    logger,
+    tuning: { spaceWrites: false, retryBaseMs: 1, retries: 1 },
+  });
+}
+
+/** CI reports this state for whatever head the runner asks to merge. */
+function withCi(forge: Forge, repo: string, state: 'pending' | 'success'): Forge {
+  return Object.assign(Object.create(forge) as Forge, {
+    autoMerge: (pr: Parameters<Forge['autoMerge']>[0], m: Parameters<Forge['autoMerge']>[1]) => {
+      gh.setCommitStatus('acme', repo, pr.headSha, state, 'ci/test');
+      return forge.autoMerge(pr, m);
+    },
+  });
+}
+
+async function run(repo: string, over: Record<string, unknown> = {}, ci?: 'pending' | 'success') {
+  const { logger, lines } = capturedLogger();
+  const spec = targetSpec(sb.url, {
+    repository: { provider: 'github', apiUrl: gh.url },
+    model: { host: ollama.url },
+    ...over,
+  });
+  const forge = forgeFor(repo, logger);
+  const result = await runWorkflow(
+    {
+      target: { name: 'demo', spec },
+      run: { name: 'demo-7', spec: { targetRef: { name: 'demo' }, trigger: 'schedule' } },
+      workspace: sb.workspace,
+      token: TOKEN,
+    },
+    {
+      forge: ci ? withCi(forge, repo, ci) : forge,
+      improver: await createImprover(spec, { logger }),
+      logger,
+      applyEdits,
+    },
+    { keepWorkdir: true },
+  );
+  return { ...result, logs: lines() };
+}
+
+describe('GitHub forge', () => {
+  it('opens a PR with a meaningful body, records it, and merges only when checks turn green', async () => {
+    const repo = setup();
+    ollama.script([planFor(/^docs:src\/math\.js$/), DOC_EDIT]);
+    const { outcome } = await run(repo, { autoMerge: true }, 'pending');
+    expect(outcome.phase).toBe('Succeeded');
+    const [pr] = gh.pulls('acme', repo);
+    expect(pr).toMatchObject({ head: 'develop', base: 'main', state: 'open', merged: false });
+    expect(pr!.body).toContain('## What changed');
+    expect(pr!.body).toContain('Document add (documentation, P3)');
+    expect(pr!.body).toContain('`src/math.js`');
+    expect(pr!.body).toContain('## Why\nExplain what add() does.');
+    expect(pr!.body).toMatch(/## Test result\n`node --test` passed in [\d.]+s\./);
+    expect(outcome.pullRequest).toMatchObject({ number: pr!.number, merged: false });
+    expect(outcome.pullRequest?.url).toContain(`/pull/${pr!.number}`);
+    // Pending checks: platform auto-merge is enabled, nothing merged yet.
+    expect(pr!.autoMerge).not.toBeNull();
+    expect(sb.show('main', 'src/math.js')).not.toContain('Adds two numbers');
+    const entry = readImprovements(sb.show('develop', '.opencode/IMPROVEMENTS.md') ?? '')[0];
+    expect(entry).toMatchObject({ pr: pr!.number, type: 'documentation' });
+    expect(outcome.commit?.startsWith(entry!.commit!)).toBe(true);
+    // Green: GitHub merges it.
+    gh.setCommitStatus('acme', repo, sb.sha('develop')!, 'success', 'ci/test');
+    expect(gh.pulls('acme', repo)[0]).toMatchObject({ merged: true });
+    expect(sb.show('main', 'src/math.js')).toContain('/** Adds two numbers. */');
+  });
+
+  it('merges directly when the checks are already green', async () => {
+    const repo = setup();
+    ollama.script([planFor(/^docs:src\/math\.js$/), DOC_EDIT]);
+    const { outcome } = await run(repo, { autoMerge: true }, 'success');
+    expect(outcome.pullRequest).toMatchObject({ merged: true });
+    expect(outcome.pullRequest?.mergedAt).toEqual(expect.any(String));
+    expect(sb.show('main', 'src/math.js')).toContain('/** Adds two numbers. */');
+  });
+
+  it('picks a priority issue first and never touches a question issue', async () => {
+    const repo = setup();
+    const question = gh.addIssue('acme', repo, {
+      title: 'Should add() accept strings?',
+      body: 'src/math.js',
+      labels: ['opencode-question'],
+    });
+    const bug = gh.addIssue('acme', repo, {
+      title: 'multiply is wrong for negatives',
+      labels: ['opencode-bug'],
+    });
+    const priority = gh.addIssue('acme', repo, {
+      title: 'Document the add function in src/math.js',
+      labels: ['opencode-priority'],
+    });
+    ollama.script([planFor(/^issue:/), DOC_EDIT]);
+    const { outcome, report } = await run(repo, { autoMerge: false });
+    const ids = (ollama.requests.at(-2)!.format as any).properties.candidateId.enum as string[];
+    expect(ids[0]).toBe(`issue:${priority}`);
+    expect(ids).not.toContain(`issue:${question}`);
+    // Ramp-up level 0 holds back the bug fix; P0 passes.
+    expect(ids).not.toContain(`issue:${bug}`);
+    expect(report.blocked.map((b) => b.candidate.id)).toContain(`issue:${bug}`);
+    expect(outcome).toMatchObject({
+      phase: 'Succeeded',
+      improvement: { issue: priority, priority: 'P0' },
+    });
+    expect(gh.pulls('acme', repo)[0]?.body).toContain(`Closes #${priority}`);
+    const q = gh.issues('acme', repo).find((i) => i.number === question)!;
+    expect(q.comments).toEqual([]);
+    expect(q.state).toBe('open');
+  });
+
+  it('respects maxOpenPullRequests with autonomous branches', async () => {
+    const repo = setup();
+    const human = sb.humanClone();
+    git(human, ['checkout', '--quiet', '-b', 'autonomous/earlier']);
+    git(human, ['commit', '--quiet', '--allow-empty', '-m', 'earlier improvement']);
+    git(human, ['push', '--quiet', 'origin', 'autonomous/earlier']);
+    const { logger } = capturedLogger();
+    await forgeFor(repo, logger).createOrUpdatePullRequest({
+      head: 'autonomous/earlier',
+      base: 'main',
+      title: 'earlier',
+      body: 'x',
+    });
+    const asked = ollama.requests.length;
+    const { outcome } = await run(repo, {
+      branches: { strategy: 'autonomous' },
+      policy: { maxOpenPullRequests: 1 },
+    });
+    expect(outcome).toMatchObject({ phase: 'NoChange', noChangeReason: 'PolicyBlocked' });
+    expect(ollama.requests.length).toBe(asked);
+    expect(gh.pulls('acme', repo)).toHaveLength(1);
+  });
+
+  it('opens an autonomous/<slug> branch and PR per improvement', async () => {
+    const repo = setup();
+    ollama.script([planFor(/^docs:src\/math\.js$/), DOC_EDIT]);
+    const { outcome } = await run(repo, { branches: { strategy: 'autonomous' }, autoMerge: false });
+    expect(outcome.branch).toMatch(/^autonomous\/document-add-/);
+    const [pr] = gh.pulls('acme', repo);
+    expect(pr).toMatchObject({ head: outcome.branch, base: 'main', title: 'Document add' });
+    expect(sb.sha('develop')).toBeUndefined();
+  });
+
+  it('never writes the token into any file, log, status line or forge object', async () => {
+    const repo = setup({ withWorkBranch: true });
+    ollama.script([planFor(/^docs:src\/math\.js$/), DOC_EDIT]);
+    const ok = await run(repo, { autoMerge: true }, 'success');
+    expect(ok.outcome.phase).toBe('Succeeded');
+    const encoded = Buffer.from(`x-access-token:${TOKEN}`).toString('base64');
+    const haystacks = [ok.logs, outcomeLine(ok.outcome), JSON.stringify(gh.pulls('acme', repo))];
+    for (const h of haystacks) {
+      expect(h).not.toContain(TOKEN);
+      expect(h).not.toContain(encoded);
+    }
+    expect(ok.logs.length).toBeGreaterThan(100);
+    let files = 0;
+    const walk = (dir: string) => {
+      for (const name of readdirSync(dir)) {
+        const p = join(dir, name);
+        if (statSync(p).isDirectory()) walk(p);
+        else {
+          files++;
+          const text = readFileSync(p).toString('latin1');
+          expect(text.includes(TOKEN) ? p : '').toBe('');
+          expect(text.includes(encoded) ? p : '').toBe('');
+        }
+      }
+    };
+    walk(sb.root);
+    // The kept work dir (with its .git), the bare remote and the seed were all read.
+    expect(files).toBeGreaterThan(50);
+    expect(readdirSync(sb.workspace).length).toBe(1);
+  });
+});
