@@ -84,7 +84,7 @@ export async function startGitHubDouble(
   let ids = 1000;
   let faults: { count: number; status: number } = { count: 0, status: 0 };
   let corrupt: ((body: unknown) => unknown) | undefined;
-  let fx: Fixtures;
+  const holder: { fx?: Fixtures } = {};
 
   const key = (owner: string, repo: string) => `${owner}/${repo}`.toLowerCase();
   const repoOf = (owner: string, repo: string): RepoState => {
@@ -295,7 +295,9 @@ export async function startGitHubDouble(
         ...spec.validateRequest(method, route.template, { path: match, query, body }),
       );
       const r = repos.get(key(match.owner ?? '', match.repo ?? ''));
-      let result = r ? route.handle({ repo: r, params: match, query, body, fx, ops }) : notFound();
+      let result = r
+        ? route.handle({ repo: r, params: match, query, body, fx: holder.fx as Fixtures, ops })
+        : notFound();
       if (method === 'GET' && result.status === 200) {
         // Conditional requests: an unchanged answer is 304 and costs no rate limit.
         const etag = `"${createHash('sha256').update(JSON.stringify(result.body)).digest('hex').slice(0, 40)}"`;
@@ -321,7 +323,7 @@ export async function startGitHubDouble(
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  fx = new Fixtures(spec, url);
+  holder.fx = new Fixtures(spec, url);
 
   return {
     url,
