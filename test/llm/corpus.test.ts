@@ -34,14 +34,17 @@ function loadCorpus(): Case[] {
         text
           .slice(0, split)
           .split('\n')
-          .map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1).trim()]),
+          .map((l): [string, string] => [
+            l.slice(0, l.indexOf(':')),
+            l.slice(l.indexOf(':') + 1).trim(),
+          ]),
       );
       return {
         file,
         why: head.why,
         stage: head.stage,
         reason: head.reason,
-        message: new RegExp(head.message),
+        message: new RegExp(head.message ?? 'missing message header'),
         output: text.slice(split + 5),
       } as Case;
     });

@@ -1,6 +1,6 @@
 // A minimal OpenAI-compatible /v1/chat/completions server on 127.0.0.1, shaped
 // like the published API: chat.completion objects, {error:{message,type,code}}.
-import { createServer } from 'node:http';
+import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface OpenAiDouble {
@@ -18,7 +18,7 @@ export async function startOpenAiDouble(
   const answers: string[] = [];
   const failures: Array<{ status: number; body: unknown }> = [];
   const requests: OpenAiDouble['requests'] = [];
-  const send = (res: import('node:http').ServerResponse, status: number, body: unknown) => {
+  const send = (res: ServerResponse, status: number, body: unknown) => {
     res.writeHead(status, { 'content-type': 'application/json' });
     res.end(JSON.stringify(body));
   };

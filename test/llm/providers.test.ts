@@ -146,7 +146,7 @@ describe('ollama provider against the Ollama double', () => {
   });
 
   it('answers /api/tags, /api/show and /api/version like Ollama', async () => {
-    const tags = await (await fetch(`${ollama.url}/api/tags`)).json();
+    const tags: any = await (await fetch(`${ollama.url}/api/tags`)).json();
     expect(tags.models.map((m: any) => m.name)).toEqual(['codellama:7b-code']);
     const show = await fetch(`${ollama.url}/api/show`, {
       method: 'POST',
@@ -154,7 +154,7 @@ describe('ollama provider against the Ollama double', () => {
     });
     expect(show.status).toBe(404);
     expect(await show.json()).toEqual({ error: 'model "missing" not found, try pulling it first' });
-    expect((await (await fetch(`${ollama.url}/api/version`)).json()).version).toMatch(
+    expect(((await (await fetch(`${ollama.url}/api/version`)).json()) as any).version).toMatch(
       /^\d+\.\d+\.\d+$/,
     );
   });
