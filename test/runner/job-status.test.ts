@@ -1,0 +1,209 @@
+// Job mode against the real API server: the run's status is written with a
+// merge patch on the status subresource and the outcome printed as one JSON
+// line; and `opencode-runner run --dry-run` prints the diff and changes nothing.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { CustomObjectsApi } from '@kubernetes/client-node';
+import { installCrds, kubeConfig, repoRoot, useNamespace } from '../support/kube.ts';
+import { startOllamaDouble, type OllamaDouble } from '../doubles/ollama/server.ts';
+import { runJob } from '../../src/runner/index.ts';
+import { DOC_EDIT, capturedLogger, git, planFor, sandbox, type Sandbox } from './support.ts';
+
+const ns = useNamespace('runner');
+let ollama: OllamaDouble;
+let sb: Sandbox;
+beforeAll(async () => {
+  await installCrds();
+  ollama = await startOllamaDouble({ models: ['codellama:7b-code'] });
+});
+afterAll(() => ollama.close());
+afterEach(() => sb?.cleanup());
+
+const api = () => kubeConfig().makeApiClient(CustomObjectsApi);
+const ref = (name: string) => ({
+  group: 'opencode.dev',
+  version: 'v1alpha1',
+  namespace: ns(),
+  plural: 'improvementruns',
+  name,
+});
+
+async function createRun(name: string) {
+  await api().createNamespacedCustomObject({
+    ...ref(name),
+    body: {
+      apiVersion: 'opencode.dev/v1alpha1',
+      kind: 'ImprovementRun',
+      metadata: { name },
+      spec: { targetRef: { name: 'demo' }, trigger: 'schedule' },
+    },
+  });
+}
+const getRun = async (name: string) => (await api().getNamespacedCustomObject(ref(name))) as any;
+
+function jobEnv(name: string, spec: Record<string, unknown>) {
+  return {
+    ...process.env,
+    OPENCODE_TARGET: JSON.stringify({ namespace: ns(), name: 'demo', spec }),
+    OPENCODE_RUN: JSON.stringify({
+      name,
+      spec: { targetRef: { name: 'demo' }, trigger: 'schedule' },
+    }),
+    OPENCODE_WORKSPACE: sb.workspace,
+    OLLAMA_HOST: ollama.url,
+  };
+}
+
+describe('runner job', () => {
+  it('marks the run Running, then writes the outcome into its status and prints one JSON line', async () => {
+    sb = sandbox();
+    await createRun('demo-100');
+    ollama.script([
+      (req) => {
+        // While the run works, the status already says Running.
+        void getRun('demo-100').then((r) => (phaseDuringRun = r.status?.phase));
+        return planFor(/^docs:src\/math\.js$/)(req);
+      },
+      DOC_EDIT,
+    ]);
+    let phaseDuringRun: string | undefined;
+    const printed: string[] = [];
+    const { logger } = capturedLogger();
+    const outcome = await runJob({
+      logger,
+      kubeConfig: kubeConfig(),
+      env: jobEnv('demo-100', {
+        repository: { url: sb.url, provider: 'git' },
+        schedule: '@daily',
+        tests: { command: 'node --test' },
+      }),
+      print: (l) => printed.push(l),
+    });
+    expect(outcome.phase).toBe('Succeeded');
+    expect(printed).toHaveLength(1);
+    expect(JSON.parse(printed[0]!)).toMatchObject({ phase: 'Succeeded', commit: outcome.commit });
+    expect(phaseDuringRun).toBe('Running');
+    const { status } = await getRun('demo-100');
+    expect(status).toMatchObject({
+      phase: 'Succeeded',
+      branch: 'develop',
+      commit: outcome.commit,
+      improvement: { type: 'documentation', priority: 'P3', title: 'Document add' },
+      tests: { command: 'node --test', passed: true },
+    });
+    expect(Date.parse(status.startTime)).toBeLessThanOrEqual(Date.parse(status.completionTime));
+  });
+
+  it('fails fast on an invalid target spec, naming the field, and still reports it', async () => {
+    sb = sandbox();
+    await createRun('demo-101');
+    const printed: string[] = [];
+    const { logger } = capturedLogger();
+    const outcome = await runJob({
+      logger,
+      kubeConfig: kubeConfig(),
+      env: jobEnv('demo-101', {
+        repository: { url: sb.url, provider: 'git' },
+        schedule: '@daily',
+        mergeMethod: 'octopus',
+      }),
+      print: (l) => printed.push(l),
+    });
+    expect(outcome.failure?.reason).toBe('InvalidConfiguration');
+    expect(outcome.failure?.message).toContain('OPENCODE_TARGET.spec.mergeMethod');
+    expect(JSON.parse(printed[0]!).failure.reason).toBe('InvalidConfiguration');
+    const { status } = await getRun('demo-101');
+    expect(status).toMatchObject({ phase: 'Failed', failure: { reason: 'InvalidConfiguration' } });
+  });
+
+  it('reports rollback runs as not implemented yet', async () => {
+    sb = sandbox();
+    await createRun('demo-102');
+    const { logger } = capturedLogger();
+    const env = jobEnv('demo-102', {
+      repository: { url: sb.url, provider: 'git' },
+      schedule: '@daily',
+    });
+    env.OPENCODE_RUN = JSON.stringify({
+      name: 'demo-102',
+      spec: {
+        targetRef: { name: 'demo' },
+        trigger: 'rollback',
+        rollback: { id: 'r1', commit: 'abcdef1' },
+      },
+    });
+    const outcome = await runJob({ logger, kubeConfig: kubeConfig(), env, print: () => undefined });
+    expect(outcome.failure).toEqual({
+      reason: 'Internal',
+      message: 'rollback not implemented yet',
+    });
+    expect((await getRun('demo-102')).status.phase).toBe('Failed');
+  });
+});
+
+function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(join(repoRoot, 'node_modules/.bin/node'), ['src/cli/runner.ts', ...args], {
+      cwd: repoRoot,
+      env: { ...process.env, LOG_LEVEL: 'info' },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+describe('opencode-runner run --dry-run', () => {
+  it('prints what it found, what it chose and the diff, and changes nothing', async () => {
+    sb = sandbox();
+    const refsBefore = git(sb.bare, ['for-each-ref']);
+    ollama.script([planFor(/^docs:src\/math\.js$/), DOC_EDIT]);
+    const r = await cli([
+      'run',
+      '--repo',
+      sb.bare,
+      '--dry-run',
+      '--ollama-host',
+      ollama.url,
+      '--test-command',
+      'node --test',
+      '--workspace',
+      sb.workspace,
+    ]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/Found \d+ candidate\(s\) \(tests: node --test\):/);
+    expect(r.stdout).toContain('P3 documentation');
+    expect(r.stdout).toContain('Chose: P3 documentation: Document add');
+    expect(r.stdout).toContain('+/** Adds two numbers. */');
+    const last = r.stdout.trim().split('\n').at(-1)!;
+    expect(JSON.parse(last)).toMatchObject({ phase: 'NoChange', noChangeReason: 'DryRun' });
+    expect(git(sb.bare, ['for-each-ref'])).toBe(refsBefore);
+  });
+
+  it('names a bad option and exits non-zero', async () => {
+    const r = await cli(['run', '--repo', '/nonexistent', '--provider', 'svn']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--provider');
+    expect(r.stderr).toContain('must be one of git, github, gitea');
+  });
+
+  it('documents every option in --help', async () => {
+    const r = await cli(['run', '--help']);
+    for (const opt of [
+      '--repo',
+      '--dry-run',
+      '--branch-work',
+      '--provider',
+      '--api-url',
+      '--model-provider',
+      '--model',
+      '--ollama-host',
+      '--test-command',
+      '--state-dir',
+    ])
+      expect(r.stdout).toContain(opt);
+  });
+});
