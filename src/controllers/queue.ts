@@ -46,6 +46,11 @@ export class WorkQueue {
     return this.queue.length;
   }
 
+  /** Nothing queued or in progress (delayed adds may be pending). */
+  get idle(): boolean {
+    return this.queue.length === 0 && this.processing.size === 0;
+  }
+
   add(key: string): void {
     if (this.shuttingDown) return;
     if (this.processing.has(key)) {

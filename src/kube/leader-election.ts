@@ -4,7 +4,7 @@
 // passed without a renewal. Updates use resourceVersion (optimistic
 // concurrency), so two candidates can never both win. On stop the leader
 // releases the Lease so a successor need not wait.
-import type { CoordinationV1Api, V1Lease } from '@kubernetes/client-node';
+import { V1MicroTime, type CoordinationV1Api, type V1Lease } from '@kubernetes/client-node';
 import type { Logger } from '../util/logger.ts';
 import { isAlreadyExists, isConflict, isNotFound } from './api.ts';
 
@@ -48,14 +48,14 @@ export class LeaderElector {
     this.loopDone = this.loop();
   }
 
-  /** Stops campaigning; a leader releases the Lease first. */
-  async stop(): Promise<void> {
+  /** Stops campaigning; a leader releases the Lease unless it is crashing (release false). */
+  async stop(release = true): Promise<void> {
     this.stopper.abort();
     await this.loopDone;
-    if (this.leading) {
+    if (this.leading && release) {
       await this.release().catch((err) => this.o.logger.warn({ err: String(err) }, 'could not release lease'));
-      this.setLeading(false);
     }
+    this.setLeading(false);
   }
 
   private setLeading(v: boolean): void {
@@ -81,12 +81,13 @@ export class LeaderElector {
     }
   }
 
+  // Lease times are MicroTime: the API server refuses millisecond precision.
   private spec(now: Date, transitions: number, acquire: Date) {
     return {
       holderIdentity: this.o.identity,
       leaseDurationSeconds: Math.ceil(this.o.leaseDurationMs / 1000),
-      acquireTime: acquire,
-      renewTime: now,
+      acquireTime: new V1MicroTime(acquire.getTime()),
+      renewTime: new V1MicroTime(now.getTime()),
       leaseTransitions: transitions,
     };
   }
@@ -133,7 +134,7 @@ export class LeaderElector {
     await api.replaceNamespacedLease({
       name,
       namespace,
-      body: { ...lease, spec: { ...lease.spec, holderIdentity: undefined, leaseDurationSeconds: 1, renewTime: new Date() } },
+      body: { ...lease, spec: { ...lease.spec, holderIdentity: undefined, leaseDurationSeconds: 1, renewTime: new V1MicroTime(Date.now()), acquireTime: lease.spec?.acquireTime ? new V1MicroTime(new Date(lease.spec.acquireTime).getTime()) : undefined } },
     });
   }
 }

@@ -89,6 +89,11 @@ export class Manager {
     return !!this.queue;
   }
 
+  /** True when this replica leads and has no reconcile queued or running (tests move their clock then). */
+  get idle(): boolean {
+    return !!this.queue && this.queue.idle;
+  }
+
   get ready(): boolean {
     return this.targets.synced && this.runs.synced && this.jobs.synced;
   }
@@ -114,9 +119,13 @@ export class Manager {
     this.elector.start();
   }
 
-  /** Graceful stop: stop leading (releasing the Lease), drain workers, stop watches and the server. */
-  async stop(): Promise<void> {
-    await this.elector?.stop();
+  /**
+   * Graceful stop: stop leading (releasing the Lease), drain workers, stop
+   * watches and the server. `releaseLease: false` behaves like a crash for
+   * the Lease: a successor must wait for it to expire.
+   */
+  async stop(opts: { releaseLease?: boolean } = {}): Promise<void> {
+    await this.elector?.stop(opts.releaseLease ?? true);
     await this.stopLeading();
     await this.executor.stop?.();
     await Promise.all([this.targets.stop(), this.runs.stop(), this.jobs.stop()]);

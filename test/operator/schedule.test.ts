@@ -3,7 +3,7 @@
 import { afterEach, beforeAll, describe, expect, test } from '@jest/globals';
 import { ManualClock } from '../../src/kube/clock.ts';
 import { installCrds, useNamespace } from '../support/kube.ts';
-import { clients, createTarget, getTarget, listJobs, listRuns, startManager } from '../support/operator.ts';
+import { clients, createTarget, getTarget, listJobs, listRuns, moveClock, startManager } from '../support/operator.ts';
 import { sleep, waitFor } from '../support/wait.ts';
 
 const ns = useNamespace('sched');
@@ -27,12 +27,12 @@ function run(clock: ManualClock, extra: Parameters<typeof startManager>[0] exten
 describe('a slot comes due', () => {
   test('exactly one run and one Job, with the expected spec and no secret values', async () => {
     const clock = new ManualClock(new Date());
-    const { started } = run(clock);
+    const { manager, started } = run(clock);
     await started;
     await createTarget(ns(), 'web', { schedule: '* * * * *', repository: { url: 'https://github.com/acme/web.git', credentialsSecretRef: { name: 'gh', key: 'token' } } });
     const next = await waitFor(async () => (await getTarget(ns(), 'web')).status?.nextScheduleTime, { what: 'nextScheduleTime' });
     expect((await getTarget(ns(), 'web')).status.phase).toBe('Idle');
-    clock.set(new Date(Date.parse(next) + 1500));
+    await moveClock(manager, clock, new Date(Date.parse(next) + 1500));
 
     const [job] = await waitFor(async () => ((await listJobs(ns())).length ? listJobs(ns()) : undefined), { what: 'a Job' });
     const runs = await listRuns(ns());
@@ -66,5 +66,46 @@ describe('a slot comes due', () => {
     await sleep(1000);
     expect(await listRuns(ns())).toHaveLength(1);
     expect(await listJobs(ns())).toHaveLength(1);
+  });
+});
+
+describe('restarts and replicas', () => {
+  test('two operators acting at the same slot, and a restart mid-slot, still make exactly one run', async () => {
+    const clock = new ManualClock(new Date());
+    const a = run(clock);
+    const b = run(clock); // no leader election: the worst case, both act
+    await Promise.all([a.started, b.started]);
+    await createTarget(ns(), 'twin', { schedule: '* * * * *' });
+    const next = await waitFor(async () => (await getTarget(ns(), 'twin')).status?.nextScheduleTime, { what: 'nextScheduleTime' });
+    await moveClock(a.manager, clock, new Date(Date.parse(next) + 1000));
+    await waitFor(async () => (await listRuns(ns())).some((r) => r.spec.targetRef.name === 'twin'), { what: 'a run' });
+    await a.manager.stop({ releaseLease: false });
+    const c = run(clock);
+    await c.started;
+    await sleep(1500);
+    const runs = (await listRuns(ns())).filter((r) => r.spec.targetRef.name === 'twin');
+    expect(runs.map((r) => r.metadata.name)).toEqual([`twin-${Math.floor(Date.parse(next) / 60000)}`]);
+    expect((await listJobs(ns())).filter((j) => j.metadata.labels['opencode.dev/target'] === 'twin')).toHaveLength(1);
+  });
+
+  test('with leader election one replica leads; when it dies the other takes over and schedules', async () => {
+    const clock = new ManualClock(new Date());
+    const le = (identity: string) => ({ leaderElection: { namespace: ns(), name: 'opencode-operator', identity, leaseDurationMs: 3000, renewDeadlineMs: 2000, retryPeriodMs: 300 } });
+    const a = run(clock, le('replica-a'));
+    await a.started;
+    await waitFor(() => a.manager.isLeader, { what: 'a leads' }).catch((e) => { throw new Error(e.message + a.logs.text.slice(-1500)); });
+    const b = run(clock, le('replica-b'));
+    await b.started;
+    await sleep(1000);
+    expect([a.manager.isLeader, b.manager.isLeader]).toEqual([true, false]);
+    const { spec } = await clients().coordination.readNamespacedLease({ name: 'opencode-operator', namespace: ns() });
+    expect(spec?.holderIdentity).toBe('replica-a');
+
+    await a.manager.stop({ releaseLease: false }); // a crash: the Lease is not released
+    await waitFor(() => b.manager.isLeader, { timeoutMs: 15_000, what: 'b takes over' });
+    await createTarget(ns(), 'handover', { schedule: '* * * * *' });
+    const next = await waitFor(async () => (await getTarget(ns(), 'handover')).status?.nextScheduleTime, { what: 'nextScheduleTime from b' });
+    await moveClock(b.manager, clock, new Date(Date.parse(next) + 1000));
+    await waitFor(async () => (await listRuns(ns())).some((r) => r.spec.targetRef.name === 'handover'), { what: 'b schedules' }).catch((e) => { throw new Error(e.message + b.logs.text.slice(-3000)); });
   });
 });

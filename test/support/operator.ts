@@ -1,7 +1,7 @@
 // Runs the real operator (Manager) in the test process against the test
 // API server, with a clock the test moves.
 import { Writable } from 'node:stream';
-import { BatchV1Api, CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
+import { BatchV1Api, CoordinationV1Api, CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { GROUP, VERSION } from '../../src/crds/index.ts';
 import { ManualClock } from '../../src/kube/clock.ts';
 import { Manager, type ManagerOptions } from '../../src/operator/manager.ts';
@@ -30,7 +30,7 @@ export function startManager(opts: Partial<ManagerOptions> & { clock?: ManualClo
 
 export const clients = () => {
   const kc = kubeConfig();
-  return { custom: kc.makeApiClient(CustomObjectsApi), batch: kc.makeApiClient(BatchV1Api), core: kc.makeApiClient(CoreV1Api) };
+  return { custom: kc.makeApiClient(CustomObjectsApi), batch: kc.makeApiClient(BatchV1Api), core: kc.makeApiClient(CoreV1Api), coordination: kc.makeApiClient(CoordinationV1Api) };
 };
 
 export async function listRuns(namespace: string): Promise<any[]> {
@@ -59,6 +59,13 @@ export async function listJobs(namespace: string): Promise<any[]> {
 export async function events(namespace: string, reason?: string): Promise<any[]> {
   const items = (await clients().core.listNamespacedEvent({ namespace })).items;
   return reason ? items.filter((e) => e.reason === reason) : items;
+}
+
+/** Waits until the manager has nothing in flight, then moves the clock: no timer is registered late. */
+export async function moveClock(manager: Manager, clock: ManualClock, to: Date): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!manager.idle && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  clock.set(to);
 }
 
 /** The next minute boundary after the real time now (slots are whole minutes). */
