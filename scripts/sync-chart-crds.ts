@@ -2,7 +2,7 @@
 // crds/ folder, so the chart has no hand-made copy. `--check` exits 1 when
 // the chart's CRDs differ from config/crd (test/chart/crds-sync.test.ts).
 //
-//   node scripts/sync-chart-crds.ts [--check]
+//   node scripts/sync-chart-crds.ts [--check] [--root=<repository root>]
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -51,10 +51,12 @@ export function syncChartCrds(repoRoot = root): string[] {
 }
 
 if (import.meta.main) {
+  const rootArg = process.argv.find((a) => a.startsWith('--root='))?.slice('--root='.length);
+  const at = rootArg ?? root;
   if (process.argv.includes('--check')) {
-    const problems = chartCrdDrift();
+    const problems = chartCrdDrift(at);
     for (const p of problems) console.error(`${p}: run node scripts/sync-chart-crds.ts`);
     process.exit(problems.length ? 1 : 0);
   }
-  for (const rel of syncChartCrds()) console.log(`wrote ${rel}`);
+  for (const rel of syncChartCrds(at)) console.log(`wrote ${rel}`);
 }
