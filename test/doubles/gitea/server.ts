@@ -1,0 +1,631 @@
+// A Gitea/Forgejo API v1 double on 127.0.0.1 for the endpoints the Gitea
+// forge uses. Requests and responses are checked against Gitea's documented
+// structs and options (see shapes.ts: the swagger is not available offline).
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createHash } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { isMergeable, mergeInBare, revParse } from '../github/git-ops.ts';
+import { checkRequest, checkStruct, MERGE_STYLES } from './shapes.ts';
+
+type Json = Record<string, unknown>;
+type State = 'success' | 'pending' | 'failure' | 'error' | 'warning';
+
+export interface GiteaIssueRecord {
+  number: number;
+  title: string;
+  body: string;
+  labels: number[];
+  state: 'open' | 'closed';
+  comments: string[];
+  createdAt: string;
+  updatedAt: string;
+}
+export interface GiteaPullRecord {
+  number: number;
+  title: string;
+  body: string;
+  head: string;
+  base: string;
+  headSha: string;
+  state: 'open' | 'closed';
+  merged: boolean;
+  mergedAt: string | null;
+  mergeCommitSha: string | null;
+  scheduledMerge: string | null;
+  comments: string[];
+  createdAt: string;
+  updatedAt: string;
+}
+interface Repo {
+  id: number;
+  owner: string;
+  name: string;
+  bare?: string;
+  defaultBranch: string;
+  labels: Array<{ id: number; name: string; color: string }>;
+  issues: GiteaIssueRecord[];
+  pulls: GiteaPullRecord[];
+  statuses: Map<string, Array<{ id: number; status: State; context: string; at: string }>>;
+  next: number;
+}
+
+export interface GiteaDouble {
+  url: string;
+  addRepo(
+    owner: string,
+    repo: string,
+    opts?: { bareRepoPath?: string; defaultBranch?: string },
+  ): void;
+  addIssue(
+    owner: string,
+    repo: string,
+    issue: { title: string; body?: string; labels: string[] },
+  ): number;
+  setCommitStatus(owner: string, repo: string, sha: string, state: State, context?: string): void;
+  pulls(owner: string, repo: string): GiteaPullRecord[];
+  issues(owner: string, repo: string): Array<GiteaIssueRecord & { labelNames: string[] }>;
+  requests: Array<{ method: string; path: string; status: number }>;
+  violations: string[];
+  close(): Promise<void>;
+}
+
+const now = () => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+export async function startGiteaDouble(opts: { token?: string } = {}): Promise<GiteaDouble> {
+  const repos = new Map<string, Repo>();
+  const requests: GiteaDouble['requests'] = [];
+  const violations: string[] = [];
+  let ids = 100;
+  let base = '';
+  const key = (o: string, r: string) => `${o}/${r}`.toLowerCase();
+  const repoOf = (o: string, r: string) => {
+    const x = repos.get(key(o, r));
+    if (!x) throw new Error(`gitea double: no repo ${o}/${r}`);
+    return x;
+  };
+
+  const user = (login: string) => ({
+    id: 1,
+    login,
+    login_name: '',
+    full_name: '',
+    email: `${login}@gitea.test`,
+    avatar_url: `${base}/avatars/${login}`,
+    html_url: `${base}/${login}`,
+    language: '',
+    is_admin: false,
+    restricted: false,
+    active: true,
+    prohibit_login: false,
+    location: '',
+    website: '',
+    description: '',
+    visibility: 'public',
+    followers_count: 0,
+    following_count: 0,
+    starred_repos_count: 0,
+    username: login,
+    created: '2026-01-01T00:00:00Z',
+    last_login: '2026-01-01T00:00:00Z',
+  });
+  const repository = (r: Repo) => ({
+    id: r.id,
+    owner: user(r.owner),
+    name: r.name,
+    full_name: `${r.owner}/${r.name}`,
+    description: '',
+    empty: false,
+    private: false,
+    fork: false,
+    html_url: `${base}/${r.owner}/${r.name}`,
+    clone_url: `${base}/${r.owner}/${r.name}.git`,
+    default_branch: r.defaultBranch,
+    allow_merge_commits: true,
+    allow_rebase: true,
+    allow_squash_merge: true,
+  });
+  const label = (r: Repo, l: Repo['labels'][number]) => ({
+    id: l.id,
+    name: l.name,
+    exclusive: false,
+    is_archived: false,
+    color: l.color,
+    description: '',
+    url: `${base}/api/v1/repos/${r.owner}/${r.name}/labels/${l.id}`,
+  });
+  const sha = (r: Repo, ref: string) =>
+    /^[0-9a-f]{40}$/.test(ref)
+      ? ref
+      : r.bare
+        ? (revParse(r.bare, ref) ?? ref)
+        : createHash('sha1').update(ref).digest('hex');
+  const checks = (r: Repo, s: string) => {
+    const latest = new Map<string, State>();
+    for (const st of r.statuses.get(s) ?? [])
+      if (!latest.has(st.context)) latest.set(st.context, st.status);
+    const v = [...latest.values()];
+    if (!v.length) return '';
+    if (v.some((x) => x === 'failure' || x === 'error')) return 'failure';
+    if (v.some((x) => x === 'pending')) return 'pending';
+    return 'success';
+  };
+  const issueJson = (r: Repo, i: GiteaIssueRecord) => ({
+    id: 5000 + i.number,
+    url: `${base}/api/v1/repos/${r.owner}/${r.name}/issues/${i.number}`,
+    html_url: `${base}/${r.owner}/${r.name}/issues/${i.number}`,
+    number: i.number,
+    user: user('opencode-bot'),
+    original_author: '',
+    original_author_id: 0,
+    title: i.title,
+    body: i.body,
+    ref: '',
+    assets: [],
+    labels: r.labels.filter((l) => i.labels.includes(l.id)).map((l) => label(r, l)),
+    milestone: null,
+    assignee: null,
+    assignees: null,
+    state: i.state,
+    is_locked: false,
+    comments: i.comments.length,
+    created_at: i.createdAt,
+    updated_at: i.updatedAt,
+    closed_at: null,
+    due_date: null,
+    pull_request: null,
+    repository: { id: r.id, name: r.name, owner: r.owner, full_name: `${r.owner}/${r.name}` },
+  });
+  const branch = (r: Repo, ref: string, s: string) => ({
+    label: ref,
+    ref,
+    sha: s,
+    repo_id: r.id,
+    repo: repository(r),
+  });
+  const live = (r: Repo, p: GiteaPullRecord) => {
+    if (p.state === 'open' && r.bare) p.headSha = revParse(r.bare, p.head) ?? p.headSha;
+    return { mergeable: p.state === 'open' && (!r.bare || isMergeable(r.bare, p.base, p.head)) };
+  };
+  const pullJson = (r: Repo, p: GiteaPullRecord) => ({
+    id: 7000 + p.number,
+    url: `${base}/${r.owner}/${r.name}/pulls/${p.number}`,
+    number: p.number,
+    user: user('opencode-bot'),
+    title: p.title,
+    body: p.body,
+    labels: [],
+    milestone: null,
+    assignee: null,
+    assignees: null,
+    requested_reviewers: null,
+    requested_reviewers_teams: null,
+    state: p.state,
+    draft: false,
+    is_locked: false,
+    comments: p.comments.length,
+    additions: 1,
+    deletions: 0,
+    changed_files: 1,
+    html_url: `${base}/${r.owner}/${r.name}/pulls/${p.number}`,
+    diff_url: `${base}/${r.owner}/${r.name}/pulls/${p.number}.diff`,
+    patch_url: `${base}/${r.owner}/${r.name}/pulls/${p.number}.patch`,
+    mergeable: live(r, p).mergeable,
+    merged: p.merged,
+    merged_at: p.mergedAt,
+    merge_commit_sha: p.mergeCommitSha,
+    merged_by: p.merged ? user('opencode-bot') : null,
+    allow_maintainer_edit: false,
+    base: branch(r, p.base, sha(r, p.base)),
+    head: branch(r, p.head, p.headSha),
+    merge_base: sha(r, p.base),
+    due_date: null,
+    created_at: p.createdAt,
+    updated_at: p.updatedAt,
+    closed_at: p.state === 'closed' ? p.updatedAt : null,
+    pin_order: 0,
+  });
+  const doMerge = (r: Repo, p: GiteaPullRecord, style: string): boolean => {
+    let mergeSha = createHash('sha1').update(`merge:${p.number}`).digest('hex');
+    if (r.bare) {
+      const method =
+        style === 'squash'
+          ? 'squash'
+          : style.startsWith('rebase') || style === 'fast-forward-only'
+            ? 'rebase'
+            : 'merge';
+      const res = mergeInBare(r.bare, {
+        base: p.base,
+        head: p.head,
+        method,
+        title: `${p.title} (#${p.number})`,
+        message: p.body,
+      });
+      if (!res.ok) return false;
+      mergeSha = res.sha;
+    }
+    Object.assign(p, {
+      state: 'closed',
+      merged: true,
+      mergedAt: now(),
+      mergeCommitSha: mergeSha,
+      scheduledMerge: null,
+      updatedAt: now(),
+    });
+    return true;
+  };
+  const runScheduled = (r: Repo) => {
+    for (const p of r.pulls)
+      if (p.state === 'open' && p.scheduledMerge && checks(r, p.headSha) === 'success')
+        doMerge(r, p, p.scheduledMerge);
+  };
+  const paginate = <T>(items: T[], q: Record<string, string>) => {
+    const limit = Number(q.limit ?? 30);
+    const page = Number(q.page ?? 1);
+    return items.slice((page - 1) * limit, page * limit);
+  };
+
+  type Handler = (
+    r: Repo,
+    p: Record<string, string>,
+    q: Record<string, string>,
+    b: Json | undefined,
+  ) => [number, unknown, string?];
+  const routes: Array<[string, string, Handler]> = [
+    [
+      'GET',
+      '/repos/{owner}/{repo}/issues',
+      (r, _p, q) => {
+        const names = (q.labels ?? '').split(',').filter(Boolean);
+        const wanted = r.labels.filter((l) => names.includes(l.name)).map((l) => l.id);
+        // Gitea: "issues that have any of these labels"; type=issues leaves PRs out.
+        const list = r.issues
+          .filter((i) => (q.state ?? 'open') === 'all' || i.state === (q.state ?? 'open'))
+          .filter((i) => !names.length || i.labels.some((l) => wanted.includes(l)))
+          .sort((a, b) => b.number - a.number);
+        return [200, paginate(list, q).map((i) => issueJson(r, i)), 'issue[]'];
+      },
+    ],
+    [
+      'POST',
+      '/repos/{owner}/{repo}/issues',
+      (r, _p, _q, b) => {
+        const labels = (b?.labels ?? []) as number[];
+        if (labels.some((id) => !r.labels.some((l) => l.id === id)))
+          return [422, { message: 'label does not exist', url: base }];
+        const t = now();
+        const rec: GiteaIssueRecord = {
+          number: r.next++,
+          title: String(b?.title),
+          body: String(b?.body ?? ''),
+          labels,
+          state: 'open',
+          comments: [],
+          createdAt: t,
+          updatedAt: t,
+        };
+        r.issues.push(rec);
+        return [201, issueJson(r, rec), 'issue'];
+      },
+    ],
+    [
+      'POST',
+      '/repos/{owner}/{repo}/issues/{index}/comments',
+      (r, p, _q, b) => {
+        const n = Number(p.index);
+        const target = r.issues.find((i) => i.number === n) ?? r.pulls.find((x) => x.number === n);
+        if (!target) return [404, { message: 'issue does not exist', url: base }];
+        target.comments.push(String(b?.body));
+        const id = ++ids;
+        return [
+          201,
+          {
+            id,
+            html_url: `${base}/${r.owner}/${r.name}/issues/${n}#issuecomment-${id}`,
+            pull_request_url: '',
+            issue_url: `${base}/${r.owner}/${r.name}/issues/${n}`,
+            user: user('opencode-bot'),
+            original_author: '',
+            original_author_id: 0,
+            body: String(b?.body),
+            assets: [],
+            created_at: now(),
+            updated_at: now(),
+          },
+          'comment',
+        ];
+      },
+    ],
+    [
+      'GET',
+      '/repos/{owner}/{repo}/labels',
+      (r, _p, q) => [200, paginate(r.labels, q).map((l) => label(r, l)), 'label[]'],
+    ],
+    [
+      'POST',
+      '/repos/{owner}/{repo}/labels',
+      (r, _p, _q, b) => {
+        if (!/^#?[0-9a-fA-F]{6}$/.test(String(b?.color)))
+          return [422, { message: 'invalid color', url: base }];
+        const l = { id: ++ids, name: String(b?.name), color: String(b?.color).replace(/^#/, '') };
+        r.labels.push(l);
+        return [201, label(r, l), 'label'];
+      },
+    ],
+    [
+      'GET',
+      '/repos/{owner}/{repo}/pulls',
+      (r, _p, q) => {
+        const list = r.pulls.filter(
+          (p) => (q.state ?? 'open') === 'all' || p.state === (q.state ?? 'open'),
+        );
+        const sorted =
+          q.sort === 'recentupdate'
+            ? [...list].sort(
+                (a, b) => b.updatedAt.localeCompare(a.updatedAt) || b.number - a.number,
+              )
+            : [...list].sort((a, b) => b.number - a.number);
+        return [200, paginate(sorted, q).map((p) => pullJson(r, p)), 'pull[]'];
+      },
+    ],
+    [
+      'POST',
+      '/repos/{owner}/{repo}/pulls',
+      (r, _p, _q, b) => {
+        const head = String(b?.head ?? '');
+        const baseRef = String(b?.base ?? '');
+        if (r.bare && (!revParse(r.bare, head) || !revParse(r.bare, baseRef)))
+          return [404, { message: 'branch does not exist', url: base }];
+        if (r.pulls.some((p) => p.state === 'open' && p.head === head && p.base === baseRef))
+          return [409, { message: 'pull request already exists for these targets', url: base }];
+        const t = now();
+        const rec: GiteaPullRecord = {
+          number: r.next++,
+          title: String(b?.title ?? ''),
+          body: String(b?.body ?? ''),
+          head,
+          base: baseRef,
+          headSha: sha(r, head),
+          state: 'open',
+          merged: false,
+          mergedAt: null,
+          mergeCommitSha: null,
+          scheduledMerge: null,
+          comments: [],
+          createdAt: t,
+          updatedAt: t,
+        };
+        r.pulls.push(rec);
+        return [201, pullJson(r, rec), 'pull'];
+      },
+    ],
+    [
+      'GET',
+      '/repos/{owner}/{repo}/pulls/{index}',
+      (r, p) => {
+        const pr = r.pulls.find((x) => x.number === Number(p.index));
+        return pr
+          ? [200, pullJson(r, pr), 'pull']
+          : [404, { message: 'pull request does not exist', url: base }];
+      },
+    ],
+    [
+      'PATCH',
+      '/repos/{owner}/{repo}/pulls/{index}',
+      (r, p, _q, b) => {
+        const pr = r.pulls.find((x) => x.number === Number(p.index));
+        if (!pr) return [404, { message: 'pull request does not exist', url: base }];
+        if (typeof b?.title === 'string') pr.title = b.title;
+        if (typeof b?.body === 'string') pr.body = b.body;
+        if (b?.state === 'closed' || b?.state === 'open') pr.state = b.state;
+        pr.updatedAt = now();
+        // Gitea answers an edit with 201 Created.
+        return [201, pullJson(r, pr), 'pull'];
+      },
+    ],
+    [
+      'POST',
+      '/repos/{owner}/{repo}/pulls/{index}/merge',
+      (r, p, _q, b) => {
+        const pr = r.pulls.find((x) => x.number === Number(p.index));
+        if (!pr) return [404, { message: 'pull request does not exist', url: base }];
+        const style = String(b?.Do);
+        if (!MERGE_STYLES.includes(style))
+          violations.push(`merge: Do must be one of ${MERGE_STYLES.join(', ')}`);
+        if (pr.merged || pr.state !== 'open' || !live(r, pr).mergeable)
+          return [405, { message: 'Please try again later', url: base }];
+        if (b?.head_commit_id && b.head_commit_id !== pr.headSha)
+          return [409, { message: 'head out of date', url: base }];
+        if (
+          b?.merge_when_checks_succeed &&
+          checks(r, pr.headSha) !== 'success' &&
+          checks(r, pr.headSha) !== ''
+        ) {
+          pr.scheduledMerge = style;
+          return [201, undefined];
+        }
+        return doMerge(r, pr, style)
+          ? [200, undefined]
+          : [405, { message: 'merge conflict', url: base }];
+      },
+    ],
+    [
+      'GET',
+      '/repos/{owner}/{repo}/commits/{ref}/status',
+      (r, p, q) => {
+        const s = sha(r, p.ref ?? '');
+        const latest = new Map<
+          string,
+          { id: number; status: State; context: string; at: string }
+        >();
+        for (const st of r.statuses.get(s) ?? [])
+          if (!latest.has(st.context)) latest.set(st.context, st);
+        const statuses = paginate([...latest.values()], q).map((st) => ({
+          id: st.id,
+          status: st.status,
+          target_url: '',
+          description: '',
+          url: '',
+          context: st.context,
+          creator: user('ci'),
+          created_at: st.at,
+          updated_at: st.at,
+        }));
+        return [
+          200,
+          {
+            state: checks(r, s),
+            sha: s,
+            total_count: latest.size,
+            statuses,
+            repository: repository(r),
+            commit_url: `${base}/api/v1/repos/${r.owner}/${r.name}/git/commits/${s}`,
+            url: `${base}/api/v1/repos/${r.owner}/${r.name}/commits/${s}/status`,
+          },
+          'combined',
+        ];
+      },
+    ],
+  ];
+
+  const checkBody = (kind: string | undefined, body: unknown, where: string) => {
+    if (!kind) return;
+    const many = kind.endsWith('[]');
+    const items = many ? (Array.isArray(body) ? body : [null]) : [body];
+    for (const item of items) {
+      violations.push(...checkStruct(many ? kind.slice(0, -2) : kind, item, where));
+      if (kind === 'pull' || kind === 'pull[]') {
+        violations.push(...checkStruct('branch', (item as Json).head, `${where} head`));
+        violations.push(...checkStruct('user', (item as Json).user, `${where} user`));
+      }
+      if (kind === 'combined')
+        for (const s of (item as { statuses: unknown[] }).statuses)
+          violations.push(...checkStruct('status', s, where));
+      if (kind.startsWith('issue'))
+        for (const l of (item as { labels: unknown[] }).labels)
+          violations.push(...checkStruct('label', l, where));
+    }
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const method = req.method ?? 'GET';
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const raw = Buffer.concat(chunks).toString('utf8');
+    const send = (status: number, body: unknown) => {
+      requests.push({ method, path: url.pathname + url.search, status });
+      if (body === undefined) return void res.writeHead(status).end();
+      res
+        .writeHead(status, { 'content-type': 'application/json;charset=utf-8' })
+        .end(JSON.stringify(body));
+    };
+    if (opts.token && req.headers.authorization !== `token ${opts.token}`)
+      return send(401, {
+        message: 'user does not exist [uid: 0, name: ]',
+        url: `${base}/api/swagger`,
+      });
+    const path = url.pathname.replace(/^\/api\/v1/, '');
+    if (path === url.pathname) {
+      violations.push(`${method} ${url.pathname}: not under /api/v1`);
+      return send(404, { message: 'not found', url: base });
+    }
+    let body: Json | undefined;
+    try {
+      body = raw ? (JSON.parse(raw) as Json) : undefined;
+    } catch {
+      violations.push(`${method} ${path}: body is not JSON`);
+      return send(400, { message: 'invalid JSON', url: base });
+    }
+    for (const [m, template, handler] of routes) {
+      const names: string[] = [];
+      const re = new RegExp(
+        `^${template.replace(/\{(\w+)\}/g, (_x, n: string) => (names.push(n), '([^/]+)'))}$`,
+      );
+      const match = re.exec(path);
+      if (!match || m !== method) continue;
+      const params = Object.fromEntries(
+        names.map((n, i) => [n, decodeURIComponent(match[i + 1] ?? '')]),
+      );
+      const query = Object.fromEntries(url.searchParams);
+      violations.push(...checkRequest(`${method} ${template}`, query, body));
+      const r = repos.get(key(params.owner ?? '', params.repo ?? ''));
+      if (!r) return send(404, { message: 'repository does not exist', url: base });
+      const [status, out, kind] = handler(r, params, query, body);
+      checkBody(kind, out, `${method} ${template} ${status}`);
+      return send(status, out);
+    }
+    violations.push(`${method} ${path}: no such endpoint in the double`);
+    send(404, { message: 'not found', url: base });
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      violations.push(`double crashed: ${err instanceof Error ? err.stack : String(err)}`);
+      if (!res.headersSent) res.writeHead(500).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  return {
+    url: base,
+    requests,
+    violations,
+    addRepo(owner, name, o = {}) {
+      repos.set(key(owner, name), {
+        id: repos.size + 1,
+        owner,
+        name,
+        bare: o.bareRepoPath,
+        defaultBranch: o.defaultBranch ?? 'main',
+        labels: [],
+        issues: [],
+        pulls: [],
+        statuses: new Map(),
+        next: 1,
+      });
+    },
+    addIssue(owner, name, issue) {
+      const r = repoOf(owner, name);
+      const labelIds = issue.labels.map((n) => {
+        let l = r.labels.find((x) => x.name === n);
+        if (!l) r.labels.push((l = { id: ++ids, name: n, color: 'ededed' }));
+        return l.id;
+      });
+      const t = now();
+      const number = r.next++;
+      r.issues.push({
+        number,
+        title: issue.title,
+        body: issue.body ?? '',
+        labels: labelIds,
+        state: 'open',
+        comments: [],
+        createdAt: t,
+        updatedAt: t,
+      });
+      return number;
+    },
+    setCommitStatus(owner, name, s, state, context = 'default') {
+      const r = repoOf(owner, name);
+      r.statuses.set(s, [
+        { id: ++ids, status: state, context, at: now() },
+        ...(r.statuses.get(s) ?? []),
+      ]);
+      runScheduled(r);
+    },
+    pulls: (owner, name) => repoOf(owner, name).pulls,
+    issues: (owner, name) => {
+      const r = repoOf(owner, name);
+      return r.issues.map((i) => ({
+        ...i,
+        labelNames: r.labels.filter((l) => i.labels.includes(l.id)).map((l) => l.name),
+      }));
+    },
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.closeAllConnections();
+        server.close((err) => (err ? reject(err) : resolve()));
+      }),
+  };
+}

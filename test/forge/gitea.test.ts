@@ -1,0 +1,136 @@
+// The Gitea forge's happy path against the Gitea double and a real bare repository.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { inspect } from 'node:util';
+import { startGiteaDouble, type GiteaDouble } from '../doubles/gitea/server.ts';
+import { createForge } from '../../src/runner/forge/index.ts';
+import { ExternalServiceError } from '../../src/util/errors.ts';
+import { capturingLogger, createBareRepo, FAST, type BareRepo } from './support.ts';
+
+const TOKEN = 'gitea_suiteToken_0123456789abcdef';
+let gt: GiteaDouble;
+let repo: BareRepo;
+const logs = capturingLogger();
+
+beforeAll(async () => {
+  gt = await startGiteaDouble({ token: TOKEN });
+  repo = createBareRepo();
+  repo.commit('develop', 'a.txt', 'one\n', 'feat: one');
+  gt.addRepo('team', 'svc', { bareRepoPath: repo.bare });
+});
+afterAll(async () => {
+  await gt.close();
+  repo.cleanup();
+});
+afterEach(() => {
+  expect(gt.violations).toEqual([]);
+  expect(logs.output()).not.toContain(TOKEN);
+});
+
+const forge = (token = TOKEN) =>
+  createForge({
+    provider: 'gitea',
+    repoUrl: `${'http'}://${new URL(gt.url).host}/team/svc.git`,
+    token,
+    logger: logs.logger,
+    tuning: FAST,
+  });
+
+describe('gitea forge', () => {
+  it('lists labelled issues, opens then comments a question issue', async () => {
+    const p0 = gt.addIssue('team', 'svc', { title: 'leak', labels: ['opencode-priority'] });
+    gt.addIssue('team', 'svc', { title: 'why', labels: ['opencode-question'] });
+    const f = forge();
+    expect(
+      (await f.listOpenIssues(['opencode-priority', 'opencode-bug'])).map((i) => i.number),
+    ).toEqual([p0]);
+
+    const input = {
+      title: 'Need a human',
+      body: 'first',
+      labels: ['opencode-question', 'opencode-new'],
+    };
+    const a = await f.openOrCommentIssue(input);
+    const b = await f.openOrCommentIssue({ ...input, body: 'second' });
+    expect(b.number).toBe(a.number);
+    const rec = gt.issues('team', 'svc').find((i) => i.number === a.number);
+    expect(rec?.labelNames).toEqual(['opencode-question', 'opencode-new']);
+    expect(rec?.comments).toEqual(['second']);
+  });
+
+  it('creates and updates one pull request, schedules auto-merge while pending, merges when green', async () => {
+    const f = forge();
+    const mainBefore = repo.bareGit('rev-parse', 'main');
+    const pr = await f.createOrUpdatePullRequest({
+      head: 'develop',
+      base: 'main',
+      title: 'one',
+      body: 'b',
+    });
+    const same = await f.createOrUpdatePullRequest({
+      head: 'develop',
+      base: 'main',
+      title: 'two',
+      body: 'b',
+    });
+    expect(same.number).toBe(pr.number);
+    expect(gt.pulls('team', 'svc')).toHaveLength(1);
+    expect(gt.pulls('team', 'svc')[0]?.title).toBe('two');
+    expect(pr.headSha).toBe(repo.bareGit('rev-parse', 'develop'));
+    expect((await f.listOpenPullRequests('develop')).map((p) => p.number)).toEqual([pr.number]);
+
+    expect(await f.checksState(pr.headSha)).toBe('none');
+    gt.setCommitStatus('team', 'svc', pr.headSha, 'pending', 'ci');
+    expect(await f.checksState(pr.headSha)).toBe('pending');
+    expect(await f.autoMerge(pr, 'squash')).toBe('auto-merge-enabled');
+    expect(repo.bareGit('rev-parse', 'main')).toBe(mainBefore);
+
+    gt.setCommitStatus('team', 'svc', pr.headSha, 'success', 'ci');
+    expect((await f.getPullRequest(pr.number)).merged).toBe(true);
+    expect(repo.bareGit('rev-parse', 'main^')).toBe(mainBefore);
+    expect(repo.bareGit('show', 'main:a.txt')).toBe('one');
+    const merged = await f.listMergedPullRequests('develop', 'main');
+    expect(merged.map((p) => p.number)).toEqual([pr.number]);
+  });
+
+  it('merges directly when green and never when a status failed', async () => {
+    const f = forge();
+    repo.commit('autonomous/docs', 'b.txt', 'b\n', 'docs: b');
+    repo.commit('autonomous/bad', 'c.txt', 'c\n', 'fix: c');
+    const good = await f.createOrUpdatePullRequest({
+      head: 'autonomous/docs',
+      base: 'main',
+      title: 'docs',
+      body: '',
+    });
+    const bad = await f.createOrUpdatePullRequest({
+      head: 'autonomous/bad',
+      base: 'main',
+      title: 'bad',
+      body: '',
+    });
+    gt.setCommitStatus('team', 'svc', good.headSha, 'success', 'ci');
+    gt.setCommitStatus('team', 'svc', bad.headSha, 'failure', 'ci');
+    expect(await f.checksState(bad.headSha)).toBe('failure');
+    expect(await f.autoMerge(bad, 'merge')).toBe('waiting');
+    expect(await f.autoMerge(good, 'merge')).toBe('merged');
+    expect(gt.pulls('team', 'svc').find((p) => p.number === bad.number)?.merged).toBe(false);
+    expect(repo.bareGit('show', 'main:b.txt')).toBe('b');
+    expect((await f.listMergedPullRequests('autonomous/', 'main')).map((p) => p.head)).toEqual([
+      'autonomous/docs',
+    ]);
+    await f.closePullRequest(bad.number, 'tests fail');
+    expect(await f.listOpenPullRequests('autonomous/')).toEqual([]);
+  });
+
+  it('maps a wrong token to ForgeUnauthorized without leaking it', async () => {
+    const wrong = 'gitea_wrongToken_9876543210';
+    const err = await forge(wrong)
+      .listOpenPullRequests('develop')
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ExternalServiceError);
+    expect((err as ExternalServiceError).reason).toBe('ForgeUnauthorized');
+    expect((err as ExternalServiceError).service).toBe('gitea');
+    expect(inspect(err, { depth: 12 })).not.toContain(wrong);
+    expect(logs.output()).not.toContain(wrong);
+  });
+});
