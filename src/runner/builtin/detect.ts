@@ -37,10 +37,10 @@ export function detectProject(
   const pkg = packageJson(files);
   if (pkg) {
     const pm = has('pnpm-lock.yaml') ? 'pnpm' : has('yarn.lock') ? 'yarn' : 'npm';
-    const realTest =
-      typeof pkg.scripts?.test === 'string' && !/no test specified/.test(pkg.scripts.test);
-    const bin =
-      typeof pkg.bin === 'string' ? pkg.name : pkg.bin ? Object.keys(pkg.bin)[0] : undefined;
+    const script = pkg.scripts?.test;
+    const realTest = typeof script === 'string' && !/no test specified/.test(script);
+    const name = typeof pkg.name === 'string' ? pkg.name : undefined;
+    const bin = typeof pkg.bin === 'string' ? name : pkg.bin ? Object.keys(pkg.bin)[0] : undefined;
     return {
       name,
       description: typeof pkg.description === 'string' ? pkg.description : undefined,
