@@ -1,12 +1,12 @@
 // The Grafana dashboard's queries against a real Prometheus (Debian's
-// `prometheus`) scraping a /metrics endpoint that exports the metric contract
-// of shared/api.md (names, types, labels namespace/target) and moves like an
-// operator doing runs. Every panel's query must be valid PromQL and return
-// data; the exposition itself must pass `promtool check metrics`.
+// `prometheus`) scraping the operator's own metrics registry
+// (src/metrics/metrics.ts), served on 127.0.0.1 and moved on every scrape as
+// an operator doing runs would. Every panel's query must be valid PromQL and
+// return data; the exposition must pass `promtool check metrics`.
 //
-// The endpoint is a stand-in built from the documented contract with
-// prom-client, the library the operator uses: the operator's own /metrics
-// is not written yet (see the report); swap it in when src/metrics exists.
+// Not the whole running operator: its runs need runner pods, which this
+// control plane (no kubelet) cannot run; the registry is the same one the
+// Manager serves on /metrics.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -14,7 +14,8 @@ import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Registry } from 'prom-client';
+import { OperatorMetrics } from '../../src/metrics/metrics.ts';
 import { CHART, run } from './support.ts';
 
 const dashboard = JSON.parse(
@@ -26,63 +27,10 @@ let prometheus: ChildProcess | undefined;
 let promUrl = '';
 let exporterUrl = '';
 
-/** The documented metrics, moved a little on every scrape as runs would. */
-function contractRegistry(): Registry {
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
-  const l = ['namespace', 'target'] as const;
-  const runs = new Counter({
-    name: 'opencode_runs_total',
-    help: 'finished runs',
-    labelNames: [...l, 'result'],
-    registers: [registry],
-  });
-  const improvements = new Counter({
-    name: 'opencode_improvements_total',
-    help: 'improvements committed',
-    labelNames: [...l, 'type', 'priority'],
-    registers: [registry],
-  });
-  const rollbacks = new Counter({
-    name: 'opencode_rollbacks_total',
-    help: 'rollbacks handled',
-    labelNames: [...l, 'result'],
-    registers: [registry],
-  });
-  const reconciles = new Counter({
-    name: 'opencode_reconcile_total',
-    help: 'reconciles',
-    labelNames: ['result'],
-    registers: [registry],
-  });
-  const hist = (name: string, help: string, buckets: number[], labels: readonly string[] = l) =>
-    new Histogram({ name, help, labelNames: [...labels], buckets, registers: [registry] });
-  const duration = hist(
-    'opencode_run_duration_seconds',
-    'run wall time',
-    [30, 60, 120, 300, 600, 1200, 1800, 3600],
-  );
-  const toMain = hist(
-    'opencode_time_to_main_seconds',
-    'commit to main',
-    [60, 300, 900, 3600, 14400, 43200, 86400, 259200],
-  );
-  const lag = hist('opencode_schedule_lag_seconds', 'slot to Job', [0.5, 1, 5, 15, 60, 300, 600]);
-  const reconcileDuration = hist(
-    'opencode_reconcile_duration_seconds',
-    'reconcile time',
-    [0.005, 0.01, 0.05, 0.1, 0.5, 1],
-    [],
-  );
-  const gauge = (name: string, help: string, labels: readonly string[] = l) =>
-    new Gauge({ name, help, labelNames: [...labels], registers: [registry] });
-  const coverage = gauge('opencode_test_coverage_percent', 'coverage');
-  const suspended = gauge('opencode_target_suspended', 'suspended');
-  const stalled = gauge('opencode_target_stalled', 'stalled');
-  const openPrs = gauge('opencode_open_pull_requests', 'open PRs');
-  const nextRun = gauge('opencode_next_run_timestamp_seconds', 'next slot');
-  const leader = gauge('opencode_leader', 'leader', []);
-  leader.set(1);
+/** The operator's own metrics (src/metrics), moved a little on every scrape as runs would. */
+function operatorMetrics(): { registry: Registry; move: () => void } {
+  const m = new OperatorMetrics();
+  m.leader.set(1);
   const targets = [
     { namespace: 'team-a', target: 'api-server' },
     { namespace: 'team-b', target: 'web' },
@@ -91,23 +39,27 @@ function contractRegistry(): Registry {
   const move = () => {
     tick++;
     for (const [i, t] of targets.entries()) {
-      runs.inc({ ...t, result: tick % 3 === 0 ? 'failed' : 'succeeded' });
-      runs.inc({ ...t, result: 'no_change' }, 0);
-      improvements.inc({ ...t, type: i ? 'documentation' : 'tests', priority: i ? 'P3' : 'P2' });
-      rollbacks.inc({ ...t, result: 'succeeded' });
-      duration.observe(t, 100 + 40 * ((tick + i) % 5));
-      toMain.observe(t, 600 * (1 + ((tick + i) % 7)));
-      lag.observe(t, 0.2 * (1 + (tick % 4)));
-      coverage.set(t, 60 + i * 10 + tick * 0.1);
-      suspended.set(t, i);
-      stalled.set(t, 0);
-      openPrs.set(t, 1 - i);
-      nextRun.set(t, Math.floor(Date.now() / 1000) + 3600);
+      m.runsTotal.inc({ ...t, result: tick % 3 === 0 ? 'failed' : 'succeeded' });
+      m.improvementsTotal.inc({
+        ...t,
+        type: i ? 'documentation' : 'tests',
+        priority: i ? 'P3' : 'P2',
+      });
+      m.rollbacksTotal.inc({ ...t, result: 'succeeded' });
+      m.runDuration.observe(t, 100 + 40 * ((tick + i) % 5));
+      m.timeToMain.observe(t, 600 * (1 + ((tick + i) % 7)));
+      m.scheduleLag.observe(t, 0.2 * (1 + (tick % 4)));
+      m.coverage.set(t, 60 + i * 10 + tick * 0.1);
+      m.suspended.set(t, i);
+      m.stalled.set(t, 0);
+      m.openPullRequests.set(t, 1 - i);
+      m.consecutiveFailures.set(t, tick % 3 === 0 ? 1 : 0);
+      m.nextRun.set(t, Math.floor(Date.now() / 1000) + 3600);
     }
-    reconciles.inc({ result: 'success' });
-    reconcileDuration.observe(0.02);
+    m.reconcileTotal.inc({ controller: 'ImprovementTarget', result: 'success' });
+    m.reconcileDuration.observe({ controller: 'ImprovementTarget' }, 0.02);
   };
-  return Object.assign(registry, { move });
+  return { registry: m.registry, move };
 }
 
 function freePort(): Promise<number> {
@@ -136,11 +88,11 @@ async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: s
 }
 
 beforeAll(async () => {
-  const registry = contractRegistry() as Registry & { move: () => void };
-  registry.move();
+  const { registry, move } = operatorMetrics();
+  move();
   exporter = createServer((req, res) => {
     if (req.url !== '/metrics') return void res.writeHead(404).end();
-    registry.move();
+    move();
     void registry.metrics().then((text) => {
       res.writeHead(200, { 'content-type': registry.contentType }).end(text);
     });
@@ -221,18 +173,23 @@ describe('dashboard', () => {
     expect(dashboard.uid).toBe('opencode-operator');
   });
 
-  test('the opencode_ families of the exposition pass promtool check metrics', async () => {
+  test('the exposition passes promtool check metrics, but for prom-client default gauges', async () => {
     const text = await (await fetch(`http://${exporterUrl}/metrics`)).text();
-    // Only our families: prom-client's default nodejs_active_*_total gauges
-    // fail promtool's lint on their own (see the report).
-    const ours = text
+    expect(text).toContain('# TYPE opencode_runs_total counter');
+    const r = await run('promtool', ['check', 'metrics'], text);
+    // prom-client's default nodejs_active_{handles,requests,resources}_total
+    // are gauges named like counters, which promtool's lint refuses: a known
+    // defect for src/metrics to fix (see the report). Anything else fails.
+    const problems = (r.stdout + r.stderr)
       .split('\n')
-      .filter((line) => /^(# (HELP|TYPE) )?opencode_/.test(line))
-      .join('\n');
-    expect(ours).toContain('# TYPE opencode_runs_total counter');
-    const r = await run('promtool', ['check', 'metrics'], `${ours}\n`);
-    expect(r.stdout + r.stderr).toBe('');
-    expect(r.code).toBe(0);
+      .filter((l) => l.trim())
+      .filter(
+        (l) =>
+          !/^opencode_operator_nodejs_active_(handles|requests|resources)_total non-counter metrics should not have "_total" suffix$/.test(
+            l,
+          ),
+      );
+    expect(problems).toEqual([]);
   });
 
   test.each(panelQueries)('panel "%s": %s returns data', async (_title, expr) => {
