@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from '@jest/globals';
 import { parse } from 'yaml';
+import { buildJob } from '../../src/controllers/job-builder.ts';
 import { kubectl, kubectlOk, repoRoot, useNamespace } from '../support/kube.ts';
 import {
   CHART,
@@ -196,6 +197,38 @@ describe('helm template → API server, default values (all namespaces)', () => 
     );
     expect(r.stderr).toBe('');
     expect(r.stdout.trim()).toBe('pod/runner-pod');
+  });
+
+  test("the operator's real runner Job (src/controllers/job-builder.ts) and its pod are admitted", async () => {
+    const target = {
+      metadata: { name: 'api-server', namespace: releaseNs(), uid: 'u1' },
+      spec: {
+        repository: {
+          url: 'https://github.com/acme/api-server.git',
+          credentialsSecretRef: { name: 'github-token', key: 'token' },
+        },
+        runner: { activeDeadlineSeconds: 3600 },
+      },
+    };
+    const runObj = {
+      metadata: { name: 'api-server-29384756', namespace: releaseNs(), uid: 'u2' },
+      spec: { targetRef: { name: 'api-server' }, trigger: 'schedule' },
+    };
+    const job = buildJob(target as any, runObj as any, { image: 'example.com/opencode:1' });
+    // The chart's default runner ServiceAccount is the one the builder defaults to.
+    expect(job.spec!.template.spec!.serviceAccountName).toBe('opencode-runner');
+    const { ownerReferences: _owner, ...metadata } = job.metadata!;
+    const jr = await kubectl(['create', '--dry-run=server', '-n', releaseNs(), '-f', '-'], {
+      input: JSON.stringify({ ...job, metadata }),
+    });
+    expect(jr.stderr).toBe('');
+    expect(jr.code).toBe(0);
+    const r = await kubectl(
+      ['create', '--dry-run=server', '-n', releaseNs(), '-o', 'name', '-f', '-'],
+      { input: podFrom(job.spec!.template as any, 'built-runner-pod') },
+    );
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trim()).toBe('pod/built-runner-pod');
   });
 
   test('the namespace really enforces restricted: a pod without the security context is refused', async () => {
