@@ -1,0 +1,73 @@
+// No Docker engine (or hadolint) on these machines: these checks hold the
+// Dockerfile to what the cluster manifests and the project assume.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, test } from '@jest/globals';
+import { parse } from 'yaml';
+import { repoRoot } from '../support/kube.ts';
+
+const dockerfile = readFileSync(join(repoRoot, 'Dockerfile'), 'utf8');
+// Instructions with their continuation lines joined, comments dropped.
+const instructions = dockerfile
+  .replace(/\\\n/g, ' ')
+  .split('\n')
+  .map((l) => l.trim())
+  .filter((l) => l && !l.startsWith('#'));
+const stages = instructions
+  .join('\n')
+  .split(/^FROM /m)
+  .slice(1)
+  .map((s) => `FROM ${s}`);
+const finalStage = stages.at(-1)!;
+
+describe('Dockerfile', () => {
+  test('the Node base is the exact release the project pins (package.json devDependency node)', () => {
+    const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8'));
+    const arg = /^ARG NODE_IMAGE=(\S+)$/m.exec(instructions.join('\n'))?.[1];
+    expect(arg).toBe(`node:${pkg.devDependencies.node}-bookworm-slim`);
+    expect(stages.map((s) => s.split('\n')[0])).toEqual([
+      'FROM ${NODE_IMAGE} AS build',
+      'FROM ${NODE_IMAGE}',
+    ]);
+  });
+
+  test('the final stage runs as uid 65532 with HOME=/tmp, has git, no npm, and runs the operator', () => {
+    expect(finalStage).toMatch(/^USER 65532:65532$/m);
+    expect(finalStage).toMatch(/HOME=\/tmp/);
+    expect(finalStage).toMatch(/apt-get install -y --no-install-recommends git ca-certificates/);
+    expect(finalStage).toMatch(/rm -rf \/var\/lib\/apt\/lists\/\*/);
+    expect(finalStage).toMatch(/\/usr\/local\/bin\/npm/); // removed
+    expect(finalStage).toMatch(/^CMD \["node", "dist\/cli\/operator\.js"\]$/m);
+    expect(finalStage).not.toMatch(/^RUN npm /m);
+  });
+
+  test('the build stage installs from the lock file and prunes dev dependencies', () => {
+    const build = stages[0]!;
+    expect(build).toMatch(/npm ci /);
+    expect(build).toMatch(/npm run build/);
+    expect(build).toMatch(/npm prune --omit=dev/);
+  });
+
+  test('the image uid is the one the manifests run as', () => {
+    const dep = parse(readFileSync(join(repoRoot, 'config/manager/deployment.yaml'), 'utf8'));
+    expect(dep.spec.template.spec.securityContext.runAsUser).toBe(65532);
+    const runner = /export const RUNNER_UID = (\d+);/.exec(
+      readFileSync(join(repoRoot, 'src/controllers/job-builder.ts'), 'utf8'),
+    )?.[1];
+    expect(Number(runner)).toBe(65532);
+  });
+
+  test('.dockerignore lets in exactly what the build stage copies', () => {
+    const ignore = readFileSync(join(repoRoot, '.dockerignore'), 'utf8')
+      .split('\n')
+      .filter((l) => l && !l.startsWith('#'));
+    const allowed = ignore
+      .filter((l) => l.startsWith('!'))
+      .map((l) => l.slice(1).replace(/\/$/, ''));
+    const copied = instructions
+      .filter((l) => l.startsWith('COPY ') && !l.includes('--from='))
+      .flatMap((l) => l.split(/\s+/).slice(1, -1));
+    expect(copied.sort()).toEqual(allowed.sort());
+    expect(ignore[0]).toBe('*');
+  });
+});
