@@ -25,7 +25,14 @@ export class OperatorMetrics {
   readonly leader = new Gauge({ name: 'opencode_leader', help: '1 while this replica is the leader.', registers: [this.registry] });
 
   constructor(opts: { processMetrics?: boolean } = {}) {
-    if (opts.processMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'opencode_operator_' });
+    if (opts.processMetrics !== false) {
+      collectDefaultMetrics({ register: this.registry, prefix: 'opencode_operator_' });
+      // prom-client names these gauges *_total, which Prometheus reserves for
+      // counters (promtool check metrics refuses them): leave them out.
+      for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
+        this.registry.removeSingleMetric(`opencode_operator_${name}`);
+      }
+    }
   }
 
   /** Drops every series of a deleted target, so dashboards do not show ghosts. */

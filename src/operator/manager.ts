@@ -32,8 +32,10 @@ export interface ManagerOptions {
   runnerImagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
   /** Leader election; without it this replica always acts (single-replica and tests). */
   leaderElection?: { namespace: string; name: string; identity: string; leaseDurationMs?: number; renewDeadlineMs?: number; retryPeriodMs?: number };
-  /** host:port for /healthz, /readyz and /metrics; port 0 picks one. Undefined: no server. */
-  httpAddress?: string;
+  /** host:port list, each serving /healthz, /readyz and /metrics; port 0 picks one. */
+  httpAddresses?: string[];
+  /** Called when leadership is lost other than through stop(). */
+  onLostLeadership?: () => void;
   workers?: number;
   /** Builds the executor; default: batch/v1 Jobs. */
   executor?: (ctx: { api: KubeApi; jobs: Reflector<Job>; logger: Logger }) => Executor;
@@ -59,7 +61,8 @@ export class Manager {
   private queue?: WorkQueue;
   private workersDone?: Promise<void>;
   private elector?: LeaderElector;
-  private server?: Server;
+  private servers: Server[] = [];
+  private stopping = false;
   private executor: Executor;
   private started = false;
 
@@ -98,13 +101,13 @@ export class Manager {
     return this.targets.synced && this.runs.synced && this.jobs.synced;
   }
 
-  /** Address of the HTTP server once started. */
-  get httpPort(): number | undefined {
-    return (this.server?.address() as AddressInfo | null)?.port;
+  /** Ports of the HTTP servers once started (in the order of httpAddresses). */
+  get httpPorts(): number[] {
+    return this.servers.map((s) => (s.address() as AddressInfo).port);
   }
 
   async start(): Promise<void> {
-    if (this.o.httpAddress !== undefined) await this.listen(this.o.httpAddress);
+    for (const a of this.o.httpAddresses ?? []) await this.listen(a);
     await Promise.all([this.targets.start(), this.runs.start(), this.jobs.start()]);
     this.started = true;
     const le = this.o.leaderElection;
@@ -114,7 +117,10 @@ export class Manager {
       ...le,
       logger: this.log,
       onStartedLeading: () => this.startLeading(),
-      onStoppedLeading: () => void this.stopLeading(),
+      onStoppedLeading: () => {
+        void this.stopLeading();
+        if (!this.stopping) this.o.onLostLeadership?.();
+      },
     });
     this.elector.start();
   }
@@ -125,12 +131,18 @@ export class Manager {
    * the Lease: a successor must wait for it to expire.
    */
   async stop(opts: { releaseLease?: boolean } = {}): Promise<void> {
+    this.stopping = true;
     await this.elector?.stop(opts.releaseLease ?? true);
     await this.stopLeading();
     await this.executor.stop?.();
     await Promise.all([this.targets.stop(), this.runs.stop(), this.jobs.stop()]);
-    await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
-    this.server?.closeAllConnections();
+    await Promise.all(
+      this.servers.map((s) => {
+        const closed = new Promise<void>((r) => s.close(() => r()));
+        s.closeAllConnections();
+        return closed;
+      }),
+    );
   }
 
   private startLeading(): void {
@@ -172,7 +184,7 @@ export class Manager {
     const idx = address.lastIndexOf(':');
     const host = address.slice(0, idx) || '0.0.0.0';
     const port = Number(address.slice(idx + 1));
-    this.server = createServer((req, res) => {
+    const server = createServer((req, res) => {
       const path = (req.url ?? '/').split('?')[0];
       if (path === '/healthz') return void res.writeHead(200).end('ok');
       if (path === '/readyz') {
@@ -188,9 +200,10 @@ export class Manager {
       }
       res.writeHead(404).end('not found');
     });
+    this.servers.push(server);
     return new Promise((resolve, reject) => {
-      this.server!.once('error', reject);
-      this.server!.listen(port, host, () => resolve());
+      server.once('error', reject);
+      server.listen(port, host, () => resolve());
     });
   }
 }
