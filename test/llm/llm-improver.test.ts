@@ -154,11 +154,32 @@ describe('LLM improver', () => {
     expect(r.kind).toBe('proposal');
     const req = ollama.requests[sent]!;
     expect(req.messages[1]!.content).toContain(tail);
+    expect(req.messages[1]!.content).toContain('with your previous edits applied');
     expect(req.messages[1]!.content).toContain("throw new RangeError('division by zero')");
     const repaired = (r as { proposal: Proposal }).proposal;
     expect(repaired.title).toBe(PLAN.title);
     expect(await applyEdits(dir, repaired.blocks, policy)).toMatchObject({ ok: true });
     expect(readFileSync(join(dir, 'src/calc.js'), 'utf8')).toContain('TypeError');
+  });
+
+  it('repair() after the workflow reverted the edits asks for the complete change again', async () => {
+    ollama.script([JSON.stringify(PLAN), EDIT]);
+    const ctx = repoContext(dir);
+    const proposal = ((await improver().propose(ctx, candidates)) as { proposal: Proposal })
+      .proposal;
+    ollama.script([
+      EDIT.replace("new RangeError('division by zero')", "new TypeError('division by zero')"),
+    ]);
+    const sent = ollama.requests.length;
+    const r = await improver().repair(ctx, proposal, 'FAIL: expected TypeError');
+    expect(ollama.requests[sent]!.messages[1]!.content).toContain(
+      'Your previous edits were reverted',
+    );
+    const repaired = (r as { proposal: Proposal }).proposal;
+    expect(await applyEdits(dir, repaired.blocks, policy)).toMatchObject({ ok: true });
+    expect(readFileSync(join(dir, 'src/calc.js'), 'utf8')).toContain(
+      "throw new TypeError('division by zero')",
+    );
   });
 
   it('returns NothingToDo without calling the model when there are no candidates', async () => {

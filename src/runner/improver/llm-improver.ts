@@ -198,6 +198,10 @@ export function createLlmImprover(llm: LlmProvider, opts: LlmImproverOptions): I
 
     async repair(ctx, previous, testOutputTail) {
       const tail = testOutputTail.slice(-6000);
+      // If the previous blocks still apply, the workflow has reverted them.
+      const previousApplied = !(
+        await applyEdits(ctx.dir, previous.blocks, opts.policy, { dryRun: true })
+      ).ok;
       const written = await write(
         ctx,
         editSystemPrompt(opts.policy),
@@ -207,6 +211,7 @@ export function createLlmImprover(llm: LlmProvider, opts: LlmImproverOptions): I
             previous: previous.blocks,
             testOutputTail: tail,
             files,
+            previousApplied,
           }),
         relevantPaths(
           previous.candidate,

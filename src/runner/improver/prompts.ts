@@ -133,10 +133,14 @@ export function repairUserPrompt(i: {
   previous: EditBlock[];
   testOutputTail: string;
   files: string;
+  /** Whether the work tree still holds the previous edits (the workflow may have reverted them). */
+  previousApplied: boolean;
 }): string {
-  return `Your change "${i.title}" made the tests fail. The files below are shown as they are now,
-with your previous edits applied. Fix the failure with new SEARCH/REPLACE blocks against these
-current contents. Do not delete or skip tests to make them pass.
+  const state = i.previousApplied
+    ? 'The files below are shown as they are now, with your previous edits applied. Write new\nSEARCH/REPLACE blocks against these current contents to fix the failure.'
+    : 'Your previous edits were reverted: the files below are the originals. Write the complete,\ncorrected change as SEARCH/REPLACE blocks against these contents.';
+  return `Your change "${i.title}" made the tests fail. ${state}
+Do not delete or skip tests to make them pass.
 
 Your previous edits:
 ${formatEditBlocks(i.previous)}
