@@ -76,6 +76,15 @@ describe('WorkQueue', () => {
     q.shutdown();
   });
 
+  test('a storm of failures is held back by the overall bucket', () => {
+    const q = new WorkQueue({ clock: new ManualClock(new Date(0)), baseDelayMs: 1, qps: 10, burst: 5 });
+    const delays = Array.from({ length: 8 }, (_, i) => q.addRateLimited(`k${i}`));
+    expect(delays.slice(0, 5)).toEqual([1, 1, 1, 1, 1]);
+    expect(delays[5]).toBeGreaterThanOrEqual(90);
+    expect(delays[7]).toBeGreaterThanOrEqual(290);
+    q.shutdown();
+  });
+
   test('a failing handler is retried after its backoff', async () => {
     const clock = new ManualClock(new Date(0));
     const q = new WorkQueue({ clock, baseDelayMs: 1000 });

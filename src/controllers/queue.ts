@@ -1,15 +1,18 @@
 // A deduplicating, rate-limited work queue with client-go's semantics: a key
 // is queued at most once, never processed by two workers at once, re-queued
-// if it changed while being processed; failures back off per key
-// (exponential, capped) under an overall token bucket; delayed adds use the
-// Clock so a requeue at the next cron slot is a timer, not a polling loop.
+// if it changed while being processed. Retries after failures are rate
+// limited as client-go's default controller limiter does: the slower of a
+// per-key exponential backoff and an overall token bucket (so a storm of
+// failures cannot hammer the API server), while ordinary adds are not
+// throttled. Delayed adds use the Clock, so a requeue at the next cron slot
+// is a timer, not a polling loop.
 import type { Clock } from '../kube/clock.ts';
 
 export interface QueueOptions {
   clock: Clock;
   baseDelayMs?: number;
   maxDelayMs?: number;
-  /** Overall rate limit: tokens per second and burst. */
+  /** Overall rate limit for retries: tokens per second and burst. */
   qps?: number;
   burst?: number;
 }
@@ -37,8 +40,8 @@ export class WorkQueue {
     this.clock = opts.clock;
     this.baseDelayMs = opts.baseDelayMs ?? 200;
     this.maxDelayMs = opts.maxDelayMs ?? 5 * 60_000;
-    this.qps = opts.qps ?? 50;
-    this.burst = opts.burst ?? 500;
+    this.qps = opts.qps ?? 10;
+    this.burst = opts.burst ?? 100;
     this.tokens = this.burst;
   }
 
@@ -78,11 +81,11 @@ export class WorkQueue {
     this.timers.set(key, { at, cancel });
   }
 
-  /** Re-adds after the key's next backoff step. */
+  /** Re-adds after the slower of the key's next backoff step and the overall bucket. */
   addRateLimited(key: string): number {
     const n = this.failures.get(key) ?? 0;
     this.failures.set(key, n + 1);
-    const delay = Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** n);
+    const delay = Math.max(Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** n), this.reserveToken());
     this.addAfter(key, delay);
     return delay;
   }
@@ -125,7 +128,6 @@ export class WorkQueue {
       if (key !== undefined) {
         this.queued.delete(key);
         this.processing.add(key);
-        await this.takeToken();
         return key;
       }
       await new Promise<void>((r) => this.waiters.push(r));
@@ -137,16 +139,12 @@ export class WorkQueue {
     if (this.dirty.delete(key)) this.add(key);
   }
 
-  private async takeToken(): Promise<void> {
-    for (;;) {
-      const now = Date.now();
-      this.tokens = Math.min(this.burst, this.tokens + ((now - this.lastRefill) / 1000) * this.qps);
-      this.lastRefill = now;
-      if (this.tokens >= 1) {
-        this.tokens -= 1;
-        return;
-      }
-      await new Promise((r) => setTimeout(r, Math.ceil(((1 - this.tokens) / this.qps) * 1000)));
-    }
+  /** Takes one token from the bucket (going into debt if empty); returns how long until it was due. */
+  private reserveToken(): number {
+    const now = Date.now();
+    this.tokens = Math.min(this.burst, this.tokens + ((now - this.lastRefill) / 1000) * this.qps);
+    this.lastRefill = now;
+    this.tokens -= 1;
+    return this.tokens >= 0 ? 0 : Math.ceil((-this.tokens / this.qps) * 1000);
   }
 }
