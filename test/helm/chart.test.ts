@@ -18,7 +18,10 @@ import {
   objects,
   renderChart,
   templateArgs,
+  useHelm,
 } from './support.ts';
+
+useHelm();
 
 const FULL = join(FIXTURES, 'values-full.yaml');
 // The release namespace enforces `restricted`: the operator's own pods run there.

@@ -4,7 +4,9 @@
 import { randomBytes } from 'node:crypto';
 import { beforeAll, describe, expect, test } from '@jest/globals';
 import { kubectl, kubectlOk, useNamespace } from '../support/kube.ts';
-import { FIXTURES, renderChart } from './support.ts';
+import { FIXTURES, renderChart, useHelm } from './support.ts';
+
+useHelm();
 
 const operatorNs = useNamespace('rbac-op');
 const teamA = useNamespace('rbac-a');

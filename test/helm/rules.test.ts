@@ -7,7 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from '@jest/globals';
 import { stringify } from 'yaml';
-import { FIXTURES, find, objects, renderChart, run } from './support.ts';
+import { FIXTURES, find, objects, renderChart, run, useHelm } from './support.ts';
+
+useHelm();
 
 const dir = mkdtempSync(join(tmpdir(), 'opencode-rules-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

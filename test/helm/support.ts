@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { beforeAll } from '@jest/globals';
 import { parseAllDocuments } from 'yaml';
 import { ensureHelm } from '../../tools/helm/build.ts';
 import { type CmdResult, repoRoot } from '../support/kube.ts';
@@ -37,6 +38,13 @@ export function run(cmd: string, args: string[], input = ''): Promise<CmdResult>
     child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
     child.stdin.end(input);
   });
+}
+
+/** Builds helm before the file's tests (a first build takes minutes). */
+export function useHelm(): void {
+  beforeAll(() => {
+    ensureHelm((m) => process.stderr.write(`${m}\n`));
+  }, 20 * 60_000);
 }
 
 export function helm(args: string[]): Promise<CmdResult> {

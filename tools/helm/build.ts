@@ -5,7 +5,7 @@
 //   node tools/helm/build.ts        build if missing, print the binary's path
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { cacheRoot } from '../../test/controlplane/build.ts';
 
@@ -31,6 +31,46 @@ export function ensureHelm(log: (msg: string) => void = (m) => console.error(m))
   const dir = helmDir();
   const bin = join(dir, 'helm');
   if (existsSync(bin)) return bin;
+  // One build at a time: parallel test workers wait for the first one
+  // instead of compiling the same packages on every core.
+  mkdirSync(join(dir, '..'), { recursive: true });
+  const lock = `${dir}.lock`;
+  while (!tryLock(lock)) {
+    if (existsSync(bin)) return bin;
+    sleepSync(1000);
+  }
+  try {
+    if (existsSync(bin)) return bin;
+    return build(dir, bin, log);
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+const STALE_LOCK_MS = 30 * 60_000;
+
+function tryLock(lock: string): boolean {
+  try {
+    mkdirSync(lock);
+    return true;
+  } catch {
+    // A builder that died long ago left its lock: take it over.
+    try {
+      if (Date.now() - statSync(lock).mtimeMs > STALE_LOCK_MS) {
+        rmSync(lock, { recursive: true, force: true });
+      }
+    } catch {
+      // gone meanwhile: the next attempt decides
+    }
+    return false;
+  }
+}
+
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+function build(dir: string, bin: string, log: (msg: string) => void): string {
   const version = helmVersion();
   const tmp = `${dir}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
