@@ -198,10 +198,7 @@ export function createLlmImprover(llm: LlmProvider, opts: LlmImproverOptions): I
 
     async repair(ctx, previous, testOutputTail) {
       const tail = testOutputTail.slice(-6000);
-      // If the previous blocks still apply, the workflow has reverted them.
-      const previousApplied = !(
-        await applyEdits(ctx.dir, previous.blocks, opts.policy, { dryRun: true })
-      ).ok;
+      const previousApplied = await stillApplied(ctx, previous.blocks);
       const written = await write(
         ctx,
         editSystemPrompt(opts.policy),
@@ -225,6 +222,28 @@ export function createLlmImprover(llm: LlmProvider, opts: LlmImproverOptions): I
       return { kind: 'proposal', proposal: { ...previous, blocks: written.blocks } };
     },
   };
+}
+
+const squash = (t: string) =>
+  t
+    .split('\n')
+    .map((l) => l.trim())
+    .join('\n');
+
+/** Whether the work tree still holds these edits (the workflow may have restored it before repair). */
+async function stillApplied(ctx: RepoContext, blocks: Proposal['blocks']): Promise<boolean> {
+  for (const b of blocks) {
+    let content: string;
+    try {
+      content = squash(await ctx.readFile(b.path));
+    } catch {
+      if (b.search === '') return false; // the created file is gone
+      continue;
+    }
+    if (b.replace !== '' && !content.includes(squash(b.replace))) return false;
+    if (b.replace === '' && content.includes(squash(b.search))) return false;
+  }
+  return true;
 }
 
 function toProposal(candidate: Candidate, plan: Plan, blocks: Proposal['blocks']): Proposal {
