@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from '@jest/globals';
 import { parse } from 'yaml';
+import { operatorCommand } from '../../src/cli/operator.ts';
 import { buildJob } from '../../src/controllers/job-builder.ts';
 import { kubectl, kubectlOk, repoRoot, useNamespace } from '../support/kube.ts';
 import {
@@ -302,6 +303,22 @@ describe('helm template → API server, every value set (namespaced)', () => {
     const cm = find(objs, 'ConfigMap');
     expect(cm.metadata.labels?.grafana_dashboard).toBe('1');
     expect(JSON.parse(cm.data['opencode-operator.json']).uid).toBe('opencode-operator');
+  });
+
+  test("the operator's CLI (src/cli/operator.ts) accepts the Deployment's command line", () => {
+    const c = find(objs, 'Deployment').spec.template.spec.containers[0];
+    expect(c.command).toEqual(['node', 'dist/cli/operator.js']);
+    const cmd = operatorCommand().exitOverride();
+    cmd.parse(['node', 'dist/cli/operator.js', ...c.args]);
+    expect(cmd.opts()).toMatchObject({
+      namespaces: `${teamA()},${teamB()}`,
+      leaderElect: true,
+      metricsBindAddress: ':9090',
+      healthProbeBindAddress: ':8081',
+      runnerImage: 'registry.example.com/platform/opencode-runner:0.1.0-rc.1',
+      logLevel: 'debug',
+      executor: 'job',
+    });
   });
 
   test('is accepted with a server-side dry run, then applied for real', async () => {
