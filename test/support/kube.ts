@@ -61,6 +61,8 @@ export async function kubectlOk(args: string[], opts: { input?: string } = {}): 
 export async function installCrds(): Promise<void> {
   await kubectlOk(['apply', '--server-side', '--force-conflicts', '-f', 'config/crd']);
   await kubectlOk(['wait', '--for=condition=Established', '--timeout=60s', '-f', 'config/crd']);
+  // Refresh kubectl's discovery cache: categories (`get improvements`) resolve only from it.
+  await kubectlOk(['api-resources']);
 }
 
 /** A fresh namespace for this test file, deleted afterwards. */

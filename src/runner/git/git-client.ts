@@ -22,6 +22,9 @@ export interface GitClientOptions {
 
 // simple-git's environment guard refuses GIT_* variables it is not told about.
 const isGitVar = (k: string) => k.toUpperCase().startsWith('GIT_');
+// Variables that make git start other programs (an editor, a pager, an
+// askpass helper): the runner never wants one, and simple-git refuses them.
+const RUNS_PROGRAMS = new Set(['EDITOR', 'VISUAL', 'PAGER', 'SSH_ASKPASS']);
 
 /** Environment-scoped git config carrying the token, or {} without one. */
 export function credentialEnv(token: string | undefined, remoteUrl: string | undefined) {
@@ -46,7 +49,7 @@ export class GitClient {
     secrets.add(opts.token);
     const env: Record<string, string> = {};
     for (const [k, v] of Object.entries(process.env))
-      if (v !== undefined && !isGitVar(k)) env[k] = v;
+      if (v !== undefined && !isGitVar(k) && !RUNS_PROGRAMS.has(k.toUpperCase())) env[k] = v;
     Object.assign(env, credentialEnv(opts.token, opts.remoteUrl), {
       GIT_TERMINAL_PROMPT: '0',
       GIT_AUTHOR_NAME: opts.author.name,
