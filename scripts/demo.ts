@@ -21,27 +21,48 @@ import { ensureBuilt } from '../test/controlplane/build.ts';
 import { ControlPlane } from '../test/controlplane/controlplane.ts';
 
 const root = join(import.meta.dirname, '..');
+
+interface RunObject {
+  metadata: { name: string };
+  status?: {
+    phase?: string;
+    failure?: { reason: string; message: string };
+    tests?: { outputTail?: string } & Record<string, unknown>;
+  } & Record<string, unknown>;
+}
 const NS = 'opencode-demo';
 const TARGET = 'sample-app';
 
 const seconds = (v: string) => {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 10) throw new InvalidArgumentError('expected whole seconds, at least 10');
+  if (!Number.isInteger(n) || n < 10)
+    throw new InvalidArgumentError('expected whole seconds, at least 10');
   return n;
 };
 
 const cmd = new Command('demo')
   .description('Run opencode-operator end to end on a local control plane and a local git remote.')
   .option('--keep', 'leave everything running and print how to reach it', false)
-  .addOption(new Option('--timeout <seconds>', 'give up after this long').default(300).argParser(seconds))
-  .addOption(new Option('--model <name>', 'Ollama model to use when OLLAMA_HOST is set').env('OLLAMA_MODEL').default('qwen2.5-coder:7b'))
-  .addOption(new Option('--ollama-host <url>', 'use this Ollama instead of the built-in improver').env('OLLAMA_HOST'));
+  .addOption(
+    new Option('--timeout <seconds>', 'give up after this long').default(300).argParser(seconds),
+  )
+  .addOption(
+    new Option('--model <name>', 'Ollama model to use when OLLAMA_HOST is set')
+      .env('OLLAMA_MODEL')
+      .default('qwen2.5-coder:7b'),
+  )
+  .addOption(
+    new Option('--ollama-host <url>', 'use this Ollama instead of the built-in improver').env(
+      'OLLAMA_HOST',
+    ),
+  );
 cmd.parse(process.argv);
 const opts = cmd.opts<{ keep: boolean; timeout: number; model: string; ollamaHost?: string }>();
 
 const step = (msg: string) => console.log(`\n==> ${msg}`);
 const info = (msg: string) => console.log(`    ${msg}`);
-const git = (cwd: string, ...args: string[]) => execFileSync('git', args, { cwd, encoding: 'utf8' });
+const git = (cwd: string, ...args: string[]) =>
+  execFileSync('git', args, { cwd, encoding: 'utf8' });
 
 let cp: ControlPlane | undefined;
 let manager: Manager | undefined;
@@ -66,7 +87,11 @@ async function main(): Promise<number> {
   cp = new ControlPlane({ binDir });
   await cp.start();
   info(`API server ${cp.server}, kubeconfig ${cp.kubeconfig}`);
-  const kubectl = (...args: string[]) => execFileSync(kubectlBin, ['--kubeconfig', cp!.kubeconfig, ...args], { cwd: root, encoding: 'utf8' });
+  const kubectl = (...args: string[]) =>
+    execFileSync(kubectlBin, ['--kubeconfig', cp!.kubeconfig, ...args], {
+      cwd: root,
+      encoding: 'utf8',
+    });
 
   step('Installing the CRDs');
   info(kubectl('apply', '-f', 'config/crd').trim().replace(/\n/g, '\n    '));
@@ -80,7 +105,17 @@ async function main(): Promise<number> {
   cpSync(join(root, 'examples/sample-app'), src, { recursive: true });
   git(work, 'init', '-q', '-b', 'main', src);
   git(src, 'add', '-A');
-  git(src, '-c', 'user.name=Demo User', '-c', 'user.email=demo@example.com', 'commit', '-q', '-m', 'Initial sample app');
+  git(
+    src,
+    '-c',
+    'user.name=Demo User',
+    '-c',
+    'user.email=demo@example.com',
+    'commit',
+    '-q',
+    '-m',
+    'Initial sample app',
+  );
   git(work, 'clone', '-q', '--bare', src, remote);
   info(`remote ${pathToFileURL(remote).href}`);
 
@@ -88,20 +123,38 @@ async function main(): Promise<number> {
   kc.loadFromFile(cp.kubeconfig);
   await kc.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: NS } } });
   const useOllama = !!opts.ollamaHost;
-  step(`Applying an ImprovementTarget (model: ${useOllama ? `ollama ${opts.model} at ${opts.ollamaHost}` : 'builtin, the deterministic rules improver: no LLM'})`);
+  step(
+    `Applying an ImprovementTarget (model: ${useOllama ? `ollama ${opts.model} at ${opts.ollamaHost}` : 'builtin, the deterministic rules improver: no LLM'})`,
+  );
   const target = {
     apiVersion: `${GROUP}/${VERSION}`,
     kind: 'ImprovementTarget',
-    metadata: { name: TARGET, namespace: NS, annotations: { 'opencode.dev/run-requested-at': new Date().toISOString() } },
+    metadata: {
+      name: TARGET,
+      namespace: NS,
+      annotations: { 'opencode.dev/run-requested-at': new Date().toISOString() },
+    },
     spec: {
       repository: { url: pathToFileURL(remote).href, provider: 'git' },
       schedule: '0 8 * * *',
-      model: useOllama ? { provider: 'ollama', host: opts.ollamaHost, name: opts.model } : { provider: 'builtin' },
+      model: useOllama
+        ? { provider: 'ollama', host: opts.ollamaHost, name: opts.model }
+        : { provider: 'builtin' },
       autoMerge: false,
     },
   };
-  await kc.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: NS, plural: 'improvementtargets', body: target });
-  info(`improvementtarget.${GROUP}/${TARGET} created (schedule 0 8 * * *, plus a run-now annotation)`);
+  await kc
+    .makeApiClient(CustomObjectsApi)
+    .createNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      namespace: NS,
+      plural: 'improvementtargets',
+      body: target,
+    });
+  info(
+    `improvementtarget.${GROUP}/${TARGET} created (schedule 0 8 * * *, plus a run-now annotation)`,
+  );
 
   step('Running the operator with the local executor (runners as child processes)');
   const logger = createLogger({ level: 'warn', destination: pino.destination(2) });
@@ -130,9 +183,16 @@ async function main(): Promise<number> {
   await manager.start();
 
   let phase = '';
-  let run: any;
+  let run: RunObject | undefined;
   while (Date.now() < deadline) {
-    const runs = (await kc.makeApiClient(CustomObjectsApi).listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: NS, plural: 'improvementruns' })) as any;
+    const runs = (await kc
+      .makeApiClient(CustomObjectsApi)
+      .listNamespacedCustomObject({
+        group: GROUP,
+        version: VERSION,
+        namespace: NS,
+        plural: 'improvementruns',
+      })) as { items: RunObject[] };
     run = runs.items[0];
     const p = run?.status?.phase ?? (run ? 'Pending' : 'waiting for the run');
     if (p !== phase) info(`run ${run?.metadata?.name ?? ''}: ${p}`);
@@ -144,19 +204,41 @@ async function main(): Promise<number> {
     console.error(`\ndemo: the run did not finish within ${opts.timeout}s (phase ${phase})`);
     return 1;
   }
-  if (phase === 'Failed') info(`failure: ${run.status.failure?.reason}: ${run.status.failure?.message}`);
+  if (phase === 'Failed')
+    info(`failure: ${run?.status?.failure?.reason}: ${run?.status?.failure?.message}`);
   // Let the operator fold the outcome into the target status.
   await new Promise((r) => setTimeout(r, 1500));
 
   step('kubectl get improvements');
   console.log(kubectl('get', 'improvements', '-n', NS));
-  step(`The run ${run.metadata.name}`);
-  const fresh = (await kc.makeApiClient(CustomObjectsApi).getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: NS, plural: 'improvementruns', name: run.metadata.name })) as any;
+  step(`The run ${run!.metadata.name}`);
+  const fresh = (await kc
+    .makeApiClient(CustomObjectsApi)
+    .getNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      namespace: NS,
+      plural: 'improvementruns',
+      name: run!.metadata.name,
+    })) as RunObject;
   const { tests, ...rest } = fresh.status ?? {};
-  console.log(JSON.stringify({ ...rest, tests: tests && { ...tests, outputTail: tests.outputTail ? '…' : undefined } }, null, 2).replace(/^/gm, '    '));
-    step('The work branch develop on the remote');
-  console.log(git(remote, 'log', '--oneline', '--decorate', 'main..develop').replace(/^/gm, '    '));
-  console.log(git(remote, 'show', '--stat', '--format=    %h %s%n    Author: %an <%ae>', 'develop').replace(/^(?! {4})/gm, '    '));
+  console.log(
+    JSON.stringify(
+      { ...rest, tests: tests && { ...tests, outputTail: tests.outputTail ? '…' : undefined } },
+      null,
+      2,
+    ).replace(/^/gm, '    '),
+  );
+  step('The work branch develop on the remote');
+  console.log(
+    git(remote, 'log', '--oneline', '--decorate', 'main..develop').replace(/^/gm, '    '),
+  );
+  console.log(
+    git(remote, 'show', '--stat', '--format=    %h %s%n    Author: %an <%ae>', 'develop').replace(
+      /^(?! {4})/gm,
+      '    ',
+    ),
+  );
   for (const f of ['STATE.md', 'IMPROVEMENTS.md', 'PLAN.md']) {
     step(`.opencode/${f}`);
     console.log(git(remote, 'show', `develop:.opencode/${f}`).replace(/^/gm, '    '));
@@ -176,7 +258,8 @@ process.on('SIGTERM', () => void cleanup().then(() => process.exit(143)));
 main()
   .then(async (code) => {
     await cleanup();
-    if (code === 0) console.log('\ndemo: done; everything it started has been stopped and removed.');
+    if (code === 0)
+      console.log('\ndemo: done; everything it started has been stopped and removed.');
     process.exit(code);
   })
   .catch(async (err) => {

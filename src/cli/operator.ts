@@ -25,20 +25,82 @@ const positive = (v: string) => {
 
 export function operatorCommand(): Command {
   return new Command('opencode-operator')
-    .description('Kubernetes operator that keeps git repositories under continuous, test-gated improvement.')
+    .description(
+      'Kubernetes operator that keeps git repositories under continuous, test-gated improvement.',
+    )
     .version(VERSION)
-    .addOption(new Option('--namespaces <list>', 'comma-separated namespaces to serve; empty serves all').env('WATCH_NAMESPACES').default(''))
-    .addOption(new Option('--metrics-bind-address <addr>', 'where /metrics is served').env('METRICS_BIND_ADDRESS').default(':8080').argParser(address))
-    .addOption(new Option('--health-probe-bind-address <addr>', 'where /healthz and /readyz are served').env('HEALTH_PROBE_BIND_ADDRESS').default(':8081').argParser(address))
-    .addOption(new Option('--leader-elect', 'elect a leader through a Lease so several replicas can run').env('LEADER_ELECT').default(false))
-    .addOption(new Option('--leader-election-namespace <ns>', 'namespace of the leader-election Lease').env('POD_NAMESPACE').default('default'))
-    .addOption(new Option('--leader-election-id <name>', 'name of the leader-election Lease').default('opencode-operator'))
-    .addOption(new Option('--runner-image <image>', 'runner image when a target does not name one').env('RUNNER_IMAGE').default(DEFAULT_RUNNER_IMAGE))
-    .addOption(new Option('--runner-image-pull-policy <policy>', 'pull policy for the runner image').choices(['Always', 'IfNotPresent', 'Never']).env('RUNNER_IMAGE_PULL_POLICY'))
-    .addOption(new Option('--executor <kind>', 'job: runs are batch/v1 Jobs; local: runs are child processes (no kubelet needed)').choices(['job', 'local']).env('EXECUTOR').default('job'))
+    .addOption(
+      new Option('--namespaces <list>', 'comma-separated namespaces to serve; empty serves all')
+        .env('WATCH_NAMESPACES')
+        .default(''),
+    )
+    .addOption(
+      new Option('--metrics-bind-address <addr>', 'where /metrics is served')
+        .env('METRICS_BIND_ADDRESS')
+        .default(':8080')
+        .argParser(address),
+    )
+    .addOption(
+      new Option('--health-probe-bind-address <addr>', 'where /healthz and /readyz are served')
+        .env('HEALTH_PROBE_BIND_ADDRESS')
+        .default(':8081')
+        .argParser(address),
+    )
+    .addOption(
+      new Option('--leader-elect', 'elect a leader through a Lease so several replicas can run')
+        .env('LEADER_ELECT')
+        .default(false),
+    )
+    .addOption(
+      new Option('--leader-election-namespace <ns>', 'namespace of the leader-election Lease')
+        .env('POD_NAMESPACE')
+        .default('default'),
+    )
+    .addOption(
+      new Option('--leader-election-id <name>', 'name of the leader-election Lease').default(
+        'opencode-operator',
+      ),
+    )
+    .addOption(
+      new Option('--runner-image <image>', 'runner image when a target does not name one')
+        .env('RUNNER_IMAGE')
+        .default(DEFAULT_RUNNER_IMAGE),
+    )
+    .addOption(
+      new Option(
+        '--runner-service-account <name>',
+        'service account of runner pods when a target does not name one',
+      )
+        .env('RUNNER_SERVICE_ACCOUNT')
+        .default('opencode-runner'),
+    )
+    .addOption(
+      new Option('--runner-image-pull-policy <policy>', 'pull policy for the runner image')
+        .choices(['Always', 'IfNotPresent', 'Never'])
+        .env('RUNNER_IMAGE_PULL_POLICY'),
+    )
+    .addOption(
+      new Option(
+        '--executor <kind>',
+        'job: runs are batch/v1 Jobs; local: runs are child processes (no kubelet needed)',
+      )
+        .choices(['job', 'local'])
+        .env('EXECUTOR')
+        .default('job'),
+    )
     .addOption(new Option('--workers <n>', 'concurrent reconciles').default(4).argParser(positive))
-    .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error']).env('LOG_LEVEL').default('info'))
-    .addOption(new Option('--kubeconfig <path>', 'kubeconfig; default: in-cluster config or $KUBECONFIG').env('KUBECONFIG'));
+    .addOption(
+      new Option('--log-level <level>', 'log level')
+        .choices(['trace', 'debug', 'info', 'warn', 'error'])
+        .env('LOG_LEVEL')
+        .default('info'),
+    )
+    .addOption(
+      new Option(
+        '--kubeconfig <path>',
+        'kubeconfig; default: in-cluster config or $KUBECONFIG',
+      ).env('KUBECONFIG'),
+    );
 }
 
 export async function main(argv = process.argv): Promise<void> {
@@ -55,12 +117,18 @@ export async function main(argv = process.argv): Promise<void> {
   const manager = new Manager({
     kc,
     logger,
-    namespaces: String(o.namespaces).split(',').map((s) => s.trim()).filter(Boolean),
+    namespaces: String(o.namespaces)
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
     runnerImage: o.runnerImage,
     runnerImagePullPolicy: o.runnerImagePullPolicy,
+    runnerServiceAccount: o.runnerServiceAccount,
     workers: o.workers,
     httpAddresses: addresses,
-    leaderElection: o.leaderElect ? { namespace: o.leaderElectionNamespace, name: o.leaderElectionId, identity } : undefined,
+    leaderElection: o.leaderElect
+      ? { namespace: o.leaderElectionNamespace, name: o.leaderElectionId, identity }
+      : undefined,
     onLostLeadership: () => {
       if (stopping) return;
       // As controller-runtime does: a replica that lost its Lease exits and is restarted clean.
@@ -69,7 +137,12 @@ export async function main(argv = process.argv): Promise<void> {
     },
     executor:
       o.executor === 'local'
-        ? ({ api }) => new LocalExecutor({ core: api.core, logger, kubeconfig: o.kubeconfig ?? process.env.KUBECONFIG })
+        ? ({ api }) =>
+            new LocalExecutor({
+              core: api.core,
+              logger,
+              kubeconfig: o.kubeconfig ?? process.env.KUBECONFIG,
+            })
         : undefined,
   });
   const shutdown = (signal: string) => {
@@ -86,7 +159,15 @@ export async function main(argv = process.argv): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
-  logger.info({ namespaces: o.namespaces || '*', executor: o.executor, leaderElect: !!o.leaderElect, identity }, 'starting');
+  logger.info(
+    {
+      namespaces: o.namespaces || '*',
+      executor: o.executor,
+      leaderElect: !!o.leaderElect,
+      identity,
+    },
+    'starting',
+  );
   await manager.start();
   logger.info({ ports: manager.httpPorts }, 'started');
 }

@@ -2,17 +2,42 @@ import { describe, expect, test } from '@jest/globals';
 import { account, LABEL_COUNTED, runsToPrune } from './accounting.ts';
 import type { ImprovementRun } from './types.ts';
 
-const run = (name: string, phase: string | undefined, minute: number, extra: Record<string, unknown> = {}, counted = false): ImprovementRun => ({
+const run = (
+  name: string,
+  phase: string | undefined,
+  minute: number,
+  extra: Record<string, unknown> = {},
+  counted = false,
+): ImprovementRun => ({
   metadata: { name, namespace: 'n', labels: counted ? { [LABEL_COUNTED]: 'true' } : {} },
   spec: { targetRef: { name: 't' }, trigger: 'schedule' },
-  status: phase ? ({ phase, completionTime: new Date(Date.UTC(2026, 0, 1, 0, minute)).toISOString(), ...extra } as never) : undefined,
+  status: phase
+    ? ({
+        phase,
+        completionTime: new Date(Date.UTC(2026, 0, 1, 0, minute)).toISOString(),
+        ...extra,
+      } as never)
+    : undefined,
 });
 
 describe('account', () => {
   test('counts each finished run once, by result, and ignores active ones', () => {
-    const runs = [run('a', 'Succeeded', 1), run('b', 'Failed', 2), run('c', 'NoChange', 3), run('d', 'Running', 4), run('e', undefined, 5)];
+    const runs = [
+      run('a', 'Succeeded', 1),
+      run('b', 'Failed', 2),
+      run('c', 'NoChange', 3),
+      run('d', 'Running', 4),
+      run('e', undefined, 5),
+    ];
     const first = account(undefined, runs);
-    expect(first.status.totals).toEqual({ runs: 3, succeeded: 1, failed: 1, noChange: 1, merged: 0, reverted: 0 });
+    expect(first.status.totals).toEqual({
+      runs: 3,
+      succeeded: 1,
+      failed: 1,
+      noChange: 1,
+      merged: 0,
+      reverted: 0,
+    });
     expect(first.newlyCounted.map((r) => r.metadata.name)).toEqual(['a', 'b', 'c']);
     const again = account(first.status, runs);
     expect(again.status.totals).toEqual(first.status.totals);
@@ -20,15 +45,25 @@ describe('account', () => {
   });
 
   test('a run labelled counted is not counted again even after the ring forgot it', () => {
-    const res = account({ totals: { runs: 5, succeeded: 5, failed: 0, noChange: 0, merged: 0, reverted: 0 } }, [run('old', 'Succeeded', 1, {}, true)]);
+    const res = account(
+      { totals: { runs: 5, succeeded: 5, failed: 0, noChange: 0, merged: 0, reverted: 0 } },
+      [run('old', 'Succeeded', 1, {}, true)],
+    );
     expect(res.status.totals!.runs).toBe(5);
   });
 
   test('lastRun, coverage trend, last success and consecutive failures follow completion order', () => {
     const runs = [
-      run('r1', 'Succeeded', 1, { tests: { coverageAfter: 60 }, improvement: { type: 'tests', priority: 'P2', title: 'x' }, commit: 'abc' }),
+      run('r1', 'Succeeded', 1, {
+        tests: { coverageAfter: 60 },
+        improvement: { type: 'tests', priority: 'P2', title: 'x' },
+        commit: 'abc',
+      }),
       run('r3', 'Failed', 3),
-      run('r2', 'Succeeded', 2, { tests: { coverageAfter: 64.5 }, pullRequest: { url: 'u', number: 1 } }),
+      run('r2', 'Succeeded', 2, {
+        tests: { coverageAfter: 64.5 },
+        pullRequest: { url: 'u', number: 1 },
+      }),
       run('r4', 'Failed', 4),
     ];
     const { status } = account(undefined, runs);
@@ -59,7 +94,13 @@ describe('runsToPrune', () => {
       run('u1', 'Failed', 0, {}, false),
       run('a1', 'Running', 0, {}, true),
     ];
-    expect(runsToPrune(runs, undefined, { successful: 2, failed: 1 }).map((r) => r.metadata.name)).toEqual(['s1', 'f1']);
-    expect(runsToPrune(runs, undefined, { successful: 0, failed: 0 }).map((r) => r.metadata.name).sort()).toEqual(['f1', 'f2', 's1', 's2', 's3']);
+    expect(
+      runsToPrune(runs, undefined, { successful: 2, failed: 1 }).map((r) => r.metadata.name),
+    ).toEqual(['s1', 'f1']);
+    expect(
+      runsToPrune(runs, undefined, { successful: 0, failed: 0 })
+        .map((r) => r.metadata.name)
+        .sort(),
+    ).toEqual(['f1', 'f2', 's1', 's2', 's3']);
   });
 });

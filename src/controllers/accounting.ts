@@ -7,12 +7,21 @@ export const LABEL_COUNTED = 'opencode.dev/counted';
 const MAX_COUNTED = 64;
 
 type Totals = NonNullable<ImprovementTargetStatus['totals']>;
-const zero = (): Totals => ({ runs: 0, succeeded: 0, failed: 0, noChange: 0, merged: 0, reverted: 0 });
+const zero = (): Totals => ({
+  runs: 0,
+  succeeded: 0,
+  failed: 0,
+  noChange: 0,
+  merged: 0,
+  reverted: 0,
+});
 
-const completedAt = (r: ImprovementRun) => Date.parse(r.status?.completionTime ?? String(r.metadata.creationTimestamp ?? 0)) || 0;
+const completedAt = (r: ImprovementRun) =>
+  Date.parse(r.status?.completionTime ?? String(r.metadata.creationTimestamp ?? 0)) || 0;
 
 export const isCounted = (r: ImprovementRun, status: ImprovementTargetStatus | undefined) =>
-  r.metadata.labels?.[LABEL_COUNTED] === 'true' || (status?.countedRuns ?? []).includes(r.metadata.name);
+  r.metadata.labels?.[LABEL_COUNTED] === 'true' ||
+  (status?.countedRuns ?? []).includes(r.metadata.name);
 
 export interface Accounted {
   status: ImprovementTargetStatus;
@@ -20,9 +29,14 @@ export interface Accounted {
   newlyCounted: ImprovementRun[];
 }
 
-export function account(prior: ImprovementTargetStatus | undefined, runs: ImprovementRun[]): Accounted {
+export function account(
+  prior: ImprovementTargetStatus | undefined,
+  runs: ImprovementRun[],
+): Accounted {
   const status: ImprovementTargetStatus = { ...prior, totals: { ...zero(), ...prior?.totals } };
-  const fresh = runs.filter((r) => isTerminal(r) && !isCounted(r, prior)).sort((a, b) => completedAt(a) - completedAt(b));
+  const fresh = runs
+    .filter((r) => isTerminal(r) && !isCounted(r, prior))
+    .sort((a, b) => completedAt(a) - completedAt(b));
   const totals = status.totals!;
   for (const run of fresh) {
     const s = run.status!;
@@ -33,7 +47,8 @@ export function account(prior: ImprovementTargetStatus | undefined, runs: Improv
     status.consecutiveFailures = s.phase === 'Failed' ? (status.consecutiveFailures ?? 0) + 1 : 0;
     if (s.phase === 'Succeeded' && s.completionTime) status.lastSuccessfulTime = s.completionTime;
     const after = s.tests?.coverageAfter;
-    if (after !== undefined && s.phase !== 'Failed') status.coverage = { previous: status.coverage?.current, current: after };
+    if (after !== undefined && s.phase !== 'Failed')
+      status.coverage = { previous: status.coverage?.current, current: after };
     const last = status.lastRun;
     if (!last?.completionTime || completedAt(run) >= Date.parse(last.completionTime)) {
       status.lastRun = {
@@ -46,13 +61,23 @@ export function account(prior: ImprovementTargetStatus | undefined, runs: Improv
       };
     }
   }
-  if (fresh.length) status.countedRuns = [...(prior?.countedRuns ?? []), ...fresh.map((r) => r.metadata.name)].slice(-MAX_COUNTED);
+  if (fresh.length)
+    status.countedRuns = [
+      ...(prior?.countedRuns ?? []),
+      ...fresh.map((r) => r.metadata.name),
+    ].slice(-MAX_COUNTED);
   return { status, newlyCounted: fresh };
 }
 
 /** Finished, counted runs beyond the history limits, oldest first. NoChange counts as successful history. */
-export function runsToPrune(runs: ImprovementRun[], status: ImprovementTargetStatus | undefined, limits: { successful: number; failed: number }): ImprovementRun[] {
-  const done = runs.filter((r) => isTerminal(r) && isCounted(r, status) && !r.metadata.deletionTimestamp);
+export function runsToPrune(
+  runs: ImprovementRun[],
+  status: ImprovementTargetStatus | undefined,
+  limits: { successful: number; failed: number },
+): ImprovementRun[] {
+  const done = runs.filter(
+    (r) => isTerminal(r) && isCounted(r, status) && !r.metadata.deletionTimestamp,
+  );
   const newestFirst = (a: ImprovementRun, b: ImprovementRun) => completedAt(b) - completedAt(a);
   const failed = done.filter((r) => r.status?.phase === 'Failed').sort(newestFirst);
   const ok = done.filter((r) => r.status?.phase !== 'Failed').sort(newestFirst);

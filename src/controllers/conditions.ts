@@ -34,10 +34,18 @@ export function setCondition(
   const rest = (list ?? []).filter((x) => x.type !== c.type);
   if (!c.status) return rest;
   const prior = (list ?? []).find((x) => x.type === c.type);
-  const lastTransitionTime = prior && prior.status === c.status ? prior.lastTransitionTime : now.toISOString();
-  const next: Condition = { type: c.type, status: c.status, reason: c.reason, message: c.message.slice(0, 32768), lastTransitionTime };
+  const lastTransitionTime =
+    prior && prior.status === c.status ? prior.lastTransitionTime : now.toISOString();
+  const next: Condition = {
+    type: c.type,
+    status: c.status,
+    reason: c.reason,
+    message: c.message.slice(0, 32768),
+    lastTransitionTime,
+  };
   if (observedGeneration !== undefined) next.observedGeneration = observedGeneration;
   return [...rest, next].sort((a, b) => a.type.localeCompare(b.type));
 }
 
-export const getCondition = (list: Condition[] | undefined, type: string) => list?.find((c) => c.type === type);
+export const getCondition = (list: Condition[] | undefined, type: string) =>
+  list?.find((c) => c.type === type);

@@ -24,18 +24,38 @@ export function runnerEnv(target: ImprovementTarget, run: ImprovementRun): V1Env
   const env: V1EnvVar[] = [
     {
       name: JOB_ENV.target,
-      value: JSON.stringify({ namespace: target.metadata.namespace, name: target.metadata.name, uid: target.metadata.uid, spec }),
+      value: JSON.stringify({
+        namespace: target.metadata.namespace,
+        name: target.metadata.name,
+        uid: target.metadata.uid,
+        spec,
+      }),
     },
-    { name: JOB_ENV.run, value: JSON.stringify({ name: run.metadata.name, uid: run.metadata.uid, spec: run.spec }) },
+    {
+      name: JOB_ENV.run,
+      value: JSON.stringify({ name: run.metadata.name, uid: run.metadata.uid, spec: run.spec }),
+    },
   ];
   const cred = spec.repository.credentialsSecretRef;
-  if (cred) env.push({ name: JOB_ENV.forgeToken, valueFrom: { secretKeyRef: { name: cred.name, key: cred.key ?? 'token' } } });
+  if (cred)
+    env.push({
+      name: JOB_ENV.forgeToken,
+      valueFrom: { secretKeyRef: { name: cred.name, key: cred.key ?? 'token' } },
+    });
   const key = spec.model?.apiKeySecretRef;
-  if (key) env.push({ name: JOB_ENV.modelApiKey, valueFrom: { secretKeyRef: { name: key.name, key: key.key ?? 'apiKey' } } });
+  if (key)
+    env.push({
+      name: JOB_ENV.modelApiKey,
+      valueFrom: { secretKeyRef: { name: key.name, key: key.key ?? 'apiKey' } },
+    });
   return env;
 }
 
-export function buildJob(target: ImprovementTarget, run: ImprovementRun, defaults: JobDefaults): V1Job {
+export function buildJob(
+  target: ImprovementTarget,
+  run: ImprovementRun,
+  defaults: JobDefaults,
+): V1Job {
   const r = target.spec.runner ?? ({} as NonNullable<ImprovementTarget['spec']['runner']>);
   const labels = {
     [LABEL_TARGET]: target.metadata.name,
@@ -49,7 +69,16 @@ export function buildJob(target: ImprovementTarget, run: ImprovementRun, default
       name: run.metadata.name,
       namespace: run.metadata.namespace,
       labels,
-      ownerReferences: [{ apiVersion: API_VERSION, kind: RUN.kind, name: run.metadata.name, uid: run.metadata.uid!, controller: true, blockOwnerDeletion: true }],
+      ownerReferences: [
+        {
+          apiVersion: API_VERSION,
+          kind: RUN.kind,
+          name: run.metadata.name,
+          uid: run.metadata.uid!,
+          controller: true,
+          blockOwnerDeletion: true,
+        },
+      ],
     },
     spec: {
       backoffLimit: 0,
@@ -59,7 +88,8 @@ export function buildJob(target: ImprovementTarget, run: ImprovementRun, default
         metadata: { labels },
         spec: {
           restartPolicy: 'Never',
-          serviceAccountName: r.serviceAccountName || defaults.serviceAccountName || DEFAULT_RUNNER_SERVICE_ACCOUNT,
+          serviceAccountName:
+            r.serviceAccountName || defaults.serviceAccountName || DEFAULT_RUNNER_SERVICE_ACCOUNT,
           automountServiceAccountToken: true,
           securityContext: {
             runAsNonRoot: true,
@@ -76,7 +106,11 @@ export function buildJob(target: ImprovementTarget, run: ImprovementRun, default
               image: r.image ?? defaults.image,
               imagePullPolicy: r.imagePullPolicy ?? defaults.imagePullPolicy,
               command: ['node', 'dist/cli/runner.js', 'job'],
-              env: [...runnerEnv(target, run), { name: JOB_ENV.workspace, value: '/workspace' }, { name: 'HOME', value: '/tmp' }],
+              env: [
+                ...runnerEnv(target, run),
+                { name: JOB_ENV.workspace, value: '/workspace' },
+                { name: 'HOME', value: '/tmp' },
+              ],
               resources: r.resources as never,
               securityContext: {
                 allowPrivilegeEscalation: false,

@@ -12,7 +12,10 @@ export function jobFailure(job: V1Job): { reason: string; message: string } | un
   const failed = job.status?.conditions?.find((c) => c.type === 'Failed' && c.status === 'True');
   if (!failed) return undefined;
   const reason = failed.reason === 'DeadlineExceeded' ? 'DeadlineExceeded' : 'JobFailed';
-  return { reason, message: `Job ${job.metadata?.name} failed (${failed.reason ?? 'unknown'}): ${failed.message ?? 'no message'}` };
+  return {
+    reason,
+    message: `Job ${job.metadata?.name} failed (${failed.reason ?? 'unknown'}): ${failed.message ?? 'no message'}`,
+  };
 }
 
 export class JobExecutor implements Executor {
@@ -29,7 +32,10 @@ export class JobExecutor implements Executor {
 
   async launch(target: ImprovementTarget, run: ImprovementRun): Promise<void> {
     try {
-      await this.api.batch.createNamespacedJob({ namespace: run.metadata.namespace!, body: buildJob(target, run, this.defaults) });
+      await this.api.batch.createNamespacedJob({
+        namespace: run.metadata.namespace!,
+        body: buildJob(target, run, this.defaults),
+      });
     } catch (err) {
       if (!isAlreadyExists(err)) throw err;
     }
@@ -40,7 +46,8 @@ export class JobExecutor implements Executor {
     if (!job) return { state: 'absent' };
     const failure = jobFailure(job);
     if (failure) return { state: 'failed', ...failure };
-    if (job.status?.conditions?.some((c) => c.type === 'Complete' && c.status === 'True')) return { state: 'succeeded' };
+    if (job.status?.conditions?.some((c) => c.type === 'Complete' && c.status === 'True'))
+      return { state: 'succeeded' };
     return { state: 'active' };
   }
 }

@@ -55,12 +55,18 @@ export class LocalExecutor implements Executor {
   async launch(target: ImprovementTarget, run: ImprovementRun): Promise<void> {
     const key = this.key(run);
     if (this.children.has(key)) return;
-    const env: Record<string, string> = { ...process.env as Record<string, string>, ...this.o.env };
+    const env: Record<string, string> = {
+      ...(process.env as Record<string, string>),
+      ...this.o.env,
+    };
     for (const v of runnerEnv(target, run)) {
       if (v.value !== undefined) env[v.name] = v.value;
       const ref = v.valueFrom?.secretKeyRef;
       if (ref) {
-        const secret = await this.o.core.readNamespacedSecret({ name: ref.name ?? '', namespace: run.metadata.namespace! });
+        const secret = await this.o.core.readNamespacedSecret({
+          name: ref.name ?? '',
+          namespace: run.metadata.namespace!,
+        });
         const value = Buffer.from(secret.data?.[ref.key ?? ''] ?? '', 'base64').toString('utf8');
         secrets.add(value);
         env[v.name] = value;
@@ -82,12 +88,24 @@ export class LocalExecutor implements Executor {
     };
     proc.stdout!.on('data', onData);
     proc.stderr!.on('data', onData);
-    proc.on('error', (err) => (child.state = { state: 'failed', reason: 'JobFailed', message: `could not start the runner: ${err.message}` }));
+    proc.on(
+      'error',
+      (err) =>
+        (child.state = {
+          state: 'failed',
+          reason: 'JobFailed',
+          message: `could not start the runner: ${err.message}`,
+        }),
+    );
     proc.on('exit', (code, signal) => {
       child.state =
         code === 0
           ? { state: 'succeeded' }
-          : { state: 'failed', reason: 'JobFailed', message: `the local runner exited with ${signal ?? `code ${code}`}: ${child.tail.slice(-3).join(' | ')}` };
+          : {
+              state: 'failed',
+              reason: 'JobFailed',
+              message: `the local runner exited with ${signal ?? `code ${code}`}: ${child.tail.slice(-3).join(' | ')}`,
+            };
       rmSync(workspace, { recursive: true, force: true });
       this.o.logger.info({ run: run.metadata.name, code, signal }, 'local runner exited');
     });
@@ -97,14 +115,21 @@ export class LocalExecutor implements Executor {
     const child = this.children.get(this.key(run));
     if (child) return child.state;
     // Launched by an earlier operator process, whose children died with it.
-    if (run.status?.jobName) return { state: 'failed', reason: 'JobFailed', message: 'the local runner process was lost (the operator restarted)' };
+    if (run.status?.jobName)
+      return {
+        state: 'failed',
+        reason: 'JobFailed',
+        message: 'the local runner process was lost (the operator restarted)',
+      };
     return { state: 'absent' };
   }
 
   async stop(): Promise<void> {
     const waits = [...this.children.values()]
       .filter((c) => c.proc.exitCode === null && c.proc.signalCode === null)
-      .map((c) => new Promise<void>((r) => (c.proc.once('exit', () => r()), c.proc.kill('SIGTERM'))));
+      .map(
+        (c) => new Promise<void>((r) => (c.proc.once('exit', () => r()), c.proc.kill('SIGTERM'))),
+      );
     await Promise.all(waits);
   }
 }

@@ -70,14 +70,25 @@ describe('WorkQueue', () => {
   test('failures back off exponentially per key and reset on success', async () => {
     const clock = new ManualClock(new Date(0));
     const q = new WorkQueue({ clock, baseDelayMs: 100, maxDelayMs: 1000 });
-    expect([q.addRateLimited('k'), q.addRateLimited('k'), q.addRateLimited('k'), q.addRateLimited('k'), q.addRateLimited('k')]).toEqual([100, 200, 400, 800, 1000]);
+    expect([
+      q.addRateLimited('k'),
+      q.addRateLimited('k'),
+      q.addRateLimited('k'),
+      q.addRateLimited('k'),
+      q.addRateLimited('k'),
+    ]).toEqual([100, 200, 400, 800, 1000]);
     q.forget('k');
     expect(q.addRateLimited('k')).toBe(100);
     q.shutdown();
   });
 
   test('a storm of failures is held back by the overall bucket', () => {
-    const q = new WorkQueue({ clock: new ManualClock(new Date(0)), baseDelayMs: 1, qps: 10, burst: 5 });
+    const q = new WorkQueue({
+      clock: new ManualClock(new Date(0)),
+      baseDelayMs: 1,
+      qps: 10,
+      burst: 5,
+    });
     const delays = Array.from({ length: 8 }, (_, i) => q.addRateLimited(`k${i}`));
     expect(delays.slice(0, 5)).toEqual([1, 1, 1, 1, 1]);
     expect(delays[5]).toBeGreaterThanOrEqual(90);

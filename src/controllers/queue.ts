@@ -85,7 +85,10 @@ export class WorkQueue {
   addRateLimited(key: string): number {
     const n = this.failures.get(key) ?? 0;
     this.failures.set(key, n + 1);
-    const delay = Math.max(Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** n), this.reserveToken());
+    const delay = Math.max(
+      Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** n),
+      this.reserveToken(),
+    );
     this.addAfter(key, delay);
     return delay;
   }

@@ -50,10 +50,20 @@ export class RunReconciler {
       const now = clock.now();
       if (run.spec.trigger === 'schedule' && run.spec.scheduledTime) {
         const lag = (now.getTime() - Date.parse(run.spec.scheduledTime)) / 1000;
-        this.d.metrics.scheduleLag.observe({ namespace, target: target.metadata.name }, Math.max(lag, 0));
+        this.d.metrics.scheduleLag.observe(
+          { namespace, target: target.metadata.name },
+          Math.max(lag, 0),
+        );
       }
-      await this.d.api.patchStatus('improvementruns', namespace, name, { status: { phase: run.status?.phase ?? 'Pending', jobName: name } });
-      void this.d.recorder.event(run, 'Normal', REASON.JobCreated, `${executor.name === 'job' ? 'created Job' : 'started local runner'} ${name}`);
+      await this.d.api.patchStatus('improvementruns', namespace, name, {
+        status: { phase: run.status?.phase ?? 'Pending', jobName: name },
+      });
+      void this.d.recorder.event(
+        run,
+        'Normal',
+        REASON.JobCreated,
+        `${executor.name === 'job' ? 'created Job' : 'started local runner'} ${name}`,
+      );
       return;
     }
     if (exec.state === 'active') return;
@@ -70,33 +80,64 @@ export class RunReconciler {
   }
 
   private async checkVanished(run: ImprovementRun): Promise<WorkResult> {
-    const age = this.d.clock.now().getTime() - Date.parse(String(run.metadata.creationTimestamp ?? 0));
-    if (age < VANISHED_GRACE_MS || this.d.executor.name !== 'job') return { requeueAfterMs: VANISHED_GRACE_MS };
+    const age =
+      this.d.clock.now().getTime() - Date.parse(String(run.metadata.creationTimestamp ?? 0));
+    if (age < VANISHED_GRACE_MS || this.d.executor.name !== 'job')
+      return { requeueAfterMs: VANISHED_GRACE_MS };
     try {
-      await this.d.api.batch.readNamespacedJob({ name: run.status!.jobName!, namespace: run.metadata.namespace! });
+      await this.d.api.batch.readNamespacedJob({
+        name: run.status!.jobName!,
+        namespace: run.metadata.namespace!,
+      });
       return; // it exists: the cache will catch up
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }
     const fresh = await this.getFresh(run.metadata.namespace!, run.metadata.name);
-    if (fresh && !isTerminal(fresh)) await this.markFailed(fresh, { reason: 'JobFailed', message: `Job ${run.status!.jobName} was deleted before the run reported an outcome` });
+    if (fresh && !isTerminal(fresh))
+      await this.markFailed(fresh, {
+        reason: 'JobFailed',
+        message: `Job ${run.status!.jobName} was deleted before the run reported an outcome`,
+      });
   }
 
   private async getFresh(namespace: string, name: string): Promise<ImprovementRun | undefined> {
     try {
-      return (await this.d.api.custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: 'improvementruns', name })) as ImprovementRun;
+      return (await this.d.api.custom.getNamespacedCustomObject({
+        group: GROUP,
+        version: VERSION,
+        namespace,
+        plural: 'improvementruns',
+        name,
+      })) as ImprovementRun;
     } catch (err) {
       if (isNotFound(err)) return undefined;
       throw err;
     }
   }
 
-  private async markFailed(run: ImprovementRun, failure: { reason: string; message: string }): Promise<void> {
+  private async markFailed(
+    run: ImprovementRun,
+    failure: { reason: string; message: string },
+  ): Promise<void> {
     const now = this.d.clock.now().toISOString();
     await this.d.api.patchStatus('improvementruns', run.metadata.namespace!, run.metadata.name, {
-      status: { phase: 'Failed', completionTime: now, startTime: run.status?.startTime ?? now, failure },
+      status: {
+        phase: 'Failed',
+        completionTime: now,
+        startTime: run.status?.startTime ?? now,
+        failure,
+      },
     });
-    this.d.logger.info({ run: run.metadata.name, reason: failure.reason }, 'run failed without an outcome');
-    void this.d.recorder.event(run, 'Warning', REASON.RunFailed, `${failure.reason}: ${failure.message}`);
+    this.d.logger.info(
+      { run: run.metadata.name, reason: failure.reason },
+      'run failed without an outcome',
+    );
+    void this.d.recorder.event(
+      run,
+      'Warning',
+      REASON.RunFailed,
+      `${failure.reason}: ${failure.message}`,
+    );
   }
 }

@@ -1,5 +1,10 @@
 import type { KubeObject } from '../kube/api.ts';
-import type { ImprovementRunSpec, ImprovementRunStatus, ImprovementTargetSpec, ImprovementTargetStatus } from '../crds/index.ts';
+import type {
+  ImprovementRunSpec,
+  ImprovementRunStatus,
+  ImprovementTargetSpec,
+  ImprovementTargetStatus,
+} from '../crds/index.ts';
 
 export interface ImprovementTarget extends KubeObject {
   spec: ImprovementTargetSpec;

@@ -363,9 +363,18 @@ export const ImprovementTargetStatus = Type.Object({
   ),
   openPullRequests: Type.Optional(Type.Integer({ minimum: 0 })),
   lastHandledRunRequest: Type.Optional(Type.String()),
-  consecutiveFailures: Type.Optional(Type.Integer({ minimum: 0, description: 'extension: failed runs in a row; reset by a run that did not fail.' })),
+  consecutiveFailures: Type.Optional(
+    Type.Integer({
+      minimum: 0,
+      description: 'extension: failed runs in a row; reset by a run that did not fail.',
+    }),
+  ),
   countedRuns: Type.Optional(
-    Type.Array(Type.String(), { maxItems: 64, description: 'extension: the most recent runs already added to totals, so each run is counted exactly once.' }),
+    Type.Array(Type.String(), {
+      maxItems: 64,
+      description:
+        'extension: the most recent runs already added to totals, so each run is counted exactly once.',
+    }),
   ),
   rollback: Type.Optional(
     Type.Object({

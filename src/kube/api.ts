@@ -1,12 +1,12 @@
 // A thin typed layer over @kubernetes/client-node for the calls the
 // operator makes, and one place that classifies API errors.
+import type { KubeConfig } from '@kubernetes/client-node';
 import {
   ApiException,
   BatchV1Api,
   CoordinationV1Api,
   CoreV1Api,
   CustomObjectsApi,
-  KubeConfig,
   PatchStrategy,
   setHeaderOptions,
   type V1Job,
@@ -23,7 +23,14 @@ export interface ObjectMeta {
   deletionTimestamp?: string | Date;
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
-  ownerReferences?: Array<{ apiVersion: string; kind: string; name: string; uid: string; controller?: boolean; blockOwnerDeletion?: boolean }>;
+  ownerReferences?: Array<{
+    apiVersion: string;
+    kind: string;
+    name: string;
+    uid: string;
+    controller?: boolean;
+    blockOwnerDeletion?: boolean;
+  }>;
 }
 
 export interface KubeObject {
@@ -38,7 +45,9 @@ export interface ObjectList<T> {
 }
 
 export const statusCode = (err: unknown): number | undefined =>
-  err instanceof ApiException ? err.code : ((err as { statusCode?: number; code?: number } | undefined)?.statusCode ?? undefined);
+  err instanceof ApiException
+    ? err.code
+    : ((err as { statusCode?: number; code?: number } | undefined)?.statusCode ?? undefined);
 export const isNotFound = (err: unknown) => statusCode(err) === 404;
 export const isConflict = (err: unknown) => statusCode(err) === 409;
 /** AlreadyExists is a 409 too; for creates that is what it means. */
@@ -64,36 +73,89 @@ export class KubeApi {
   }
 
   customPath(plural: CustomPlural, namespace?: string): string {
-    return namespace ? `/apis/${GROUP}/${VERSION}/namespaces/${namespace}/${plural}` : `/apis/${GROUP}/${VERSION}/${plural}`;
+    return namespace
+      ? `/apis/${GROUP}/${VERSION}/namespaces/${namespace}/${plural}`
+      : `/apis/${GROUP}/${VERSION}/${plural}`;
   }
 
-  async listCustom<T>(plural: CustomPlural, namespace?: string, labelSelector?: string): Promise<ObjectList<T>> {
+  async listCustom<T>(
+    plural: CustomPlural,
+    namespace?: string,
+    labelSelector?: string,
+  ): Promise<ObjectList<T>> {
     const res = namespace
-      ? await this.custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural, labelSelector })
-      : await this.custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural, labelSelector });
+      ? await this.custom.listNamespacedCustomObject({
+          group: GROUP,
+          version: VERSION,
+          namespace,
+          plural,
+          labelSelector,
+        })
+      : await this.custom.listClusterCustomObject({
+          group: GROUP,
+          version: VERSION,
+          plural,
+          labelSelector,
+        });
     return res as ObjectList<T>;
   }
 
   async createCustom<T>(plural: CustomPlural, namespace: string, body: object): Promise<T> {
-    return (await this.custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural, body })) as T;
+    return (await this.custom.createNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      namespace,
+      plural,
+      body,
+    })) as T;
   }
 
   async deleteCustom(plural: CustomPlural, namespace: string, name: string): Promise<void> {
-    await this.custom.deleteNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural, name, propagationPolicy: 'Background' });
+    await this.custom.deleteNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      namespace,
+      plural,
+      name,
+      propagationPolicy: 'Background',
+    });
   }
 
   /** PUT of the status subresource: fails with 409 when resourceVersion is stale (optimistic concurrency). */
   async replaceStatus<T>(plural: CustomPlural, obj: KubeObject & { status?: unknown }): Promise<T> {
     const { namespace, name } = obj.metadata;
-    return (await this.custom.replaceNamespacedCustomObjectStatus({ group: GROUP, version: VERSION, namespace: namespace!, plural, name, body: obj })) as T;
+    return (await this.custom.replaceNamespacedCustomObjectStatus({
+      group: GROUP,
+      version: VERSION,
+      namespace: namespace!,
+      plural,
+      name,
+      body: obj,
+    })) as T;
   }
 
-  async patchStatus<T>(plural: CustomPlural, namespace: string, name: string, patch: object): Promise<T> {
-    return (await this.custom.patchNamespacedCustomObjectStatus({ group: GROUP, version: VERSION, namespace, plural, name, body: patch }, mergePatch)) as T;
+  async patchStatus<T>(
+    plural: CustomPlural,
+    namespace: string,
+    name: string,
+    patch: object,
+  ): Promise<T> {
+    return (await this.custom.patchNamespacedCustomObjectStatus(
+      { group: GROUP, version: VERSION, namespace, plural, name, body: patch },
+      mergePatch,
+    )) as T;
   }
 
-  async patchCustom<T>(plural: CustomPlural, namespace: string, name: string, patch: object): Promise<T> {
-    return (await this.custom.patchNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural, name, body: patch }, mergePatch)) as T;
+  async patchCustom<T>(
+    plural: CustomPlural,
+    namespace: string,
+    name: string,
+    patch: object,
+  ): Promise<T> {
+    return (await this.custom.patchNamespacedCustomObject(
+      { group: GROUP, version: VERSION, namespace, plural, name, body: patch },
+      mergePatch,
+    )) as T;
   }
 
   async listJobs(namespace: string | undefined, labelSelector: string): Promise<ObjectList<V1Job>> {

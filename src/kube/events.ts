@@ -40,17 +40,22 @@ export class EventRecorder implements Recorder {
     try {
       if (prior) {
         prior.count++;
-        await this.core.patchNamespacedEvent(
-          { name: prior.name, namespace, body: { count: prior.count, lastTimestamp: now } },
-          setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-        ).catch(async (err: unknown) => {
-          if (!isNotFound(err)) throw err;
-          this.seen.delete(key);
-          await this.event(obj, type, reason, rawMessage);
-        });
+        await this.core
+          .patchNamespacedEvent(
+            { name: prior.name, namespace, body: { count: prior.count, lastTimestamp: now } },
+            setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+          )
+          .catch(async (err: unknown) => {
+            if (!isNotFound(err)) throw err;
+            this.seen.delete(key);
+            await this.event(obj, type, reason, rawMessage);
+          });
         return;
       }
-      const name = `${obj.metadata.name}.${createHash('sha256').update(key + now.getTime()).digest('hex').slice(0, 16)}`;
+      const name = `${obj.metadata.name}.${createHash('sha256')
+        .update(key + now.getTime())
+        .digest('hex')
+        .slice(0, 16)}`;
       await this.core.createNamespacedEvent({
         namespace,
         body: {

@@ -53,7 +53,9 @@ export class LeaderElector {
     this.stopper.abort();
     await this.loopDone;
     if (this.leading && release) {
-      await this.release().catch((err) => this.o.logger.warn({ err: String(err) }, 'could not release lease'));
+      await this.release().catch((err) =>
+        this.o.logger.warn({ err: String(err) }, 'could not release lease'),
+      );
     }
     this.setLeading(false);
   }
@@ -61,7 +63,10 @@ export class LeaderElector {
   private setLeading(v: boolean): void {
     if (v === this.leading) return;
     this.leading = v;
-    this.o.logger.info({ lease: this.o.name, identity: this.o.identity }, v ? 'became leader' : 'stopped leading');
+    this.o.logger.info(
+      { lease: this.o.name, identity: this.o.identity },
+      v ? 'became leader' : 'stopped leading',
+    );
     if (v) this.o.onStartedLeading();
     else this.o.onStoppedLeading();
   }
@@ -75,7 +80,8 @@ export class LeaderElector {
         this.o.logger.warn({ err: String(err) }, 'lease update failed');
       }
       if (ok) this.lastRenew = Date.now();
-      if (this.leading && !ok && Date.now() - this.lastRenew > this.o.renewDeadlineMs) this.setLeading(false);
+      if (this.leading && !ok && Date.now() - this.lastRenew > this.o.renewDeadlineMs)
+        this.setLeading(false);
       if (ok && !this.leading) this.setLeading(true);
       await sleep(this.o.retryPeriodMs, this.stopper.signal);
     }
@@ -101,7 +107,10 @@ export class LeaderElector {
     } catch (err) {
       if (!isNotFound(err)) throw err;
       try {
-        await api.createNamespacedLease({ namespace, body: { metadata: { name, namespace }, spec: this.spec(now, 0, now) } });
+        await api.createNamespacedLease({
+          namespace,
+          body: { metadata: { name, namespace }, spec: this.spec(now, 0, now) },
+        });
         return true;
       } catch (e) {
         if (isAlreadyExists(e)) return false;
@@ -112,14 +121,20 @@ export class LeaderElector {
     const holder = spec.holderIdentity ?? '';
     const rv = lease.metadata?.resourceVersion;
     // Expiry is judged by when *we* saw the record change, not by the holder's clock.
-    if (holder !== this.observed.holder || rv !== this.observed.rv) this.observed = { holder, rv, at: Date.now() };
+    if (holder !== this.observed.holder || rv !== this.observed.rv)
+      this.observed = { holder, rv, at: Date.now() };
     const durationMs = (spec.leaseDurationSeconds ?? 15) * 1000;
     const expired = !holder || Date.now() - this.observed.at > durationMs;
     if (holder !== this.o.identity && !expired) return false;
     const transitions = (spec.leaseTransitions ?? 0) + (holder === this.o.identity ? 0 : 1);
-    const acquire = holder === this.o.identity && spec.acquireTime ? new Date(spec.acquireTime) : now;
+    const acquire =
+      holder === this.o.identity && spec.acquireTime ? new Date(spec.acquireTime) : now;
     try {
-      await api.replaceNamespacedLease({ name, namespace, body: { ...lease, spec: this.spec(now, transitions, acquire) } });
+      await api.replaceNamespacedLease({
+        name,
+        namespace,
+        body: { ...lease, spec: this.spec(now, transitions, acquire) },
+      });
       return true;
     } catch (err) {
       if (isConflict(err)) return false;
@@ -134,7 +149,18 @@ export class LeaderElector {
     await api.replaceNamespacedLease({
       name,
       namespace,
-      body: { ...lease, spec: { ...lease.spec, holderIdentity: undefined, leaseDurationSeconds: 1, renewTime: new V1MicroTime(Date.now()), acquireTime: lease.spec?.acquireTime ? new V1MicroTime(new Date(lease.spec.acquireTime).getTime()) : undefined } },
+      body: {
+        ...lease,
+        spec: {
+          ...lease.spec,
+          holderIdentity: undefined,
+          leaseDurationSeconds: 1,
+          renewTime: new V1MicroTime(Date.now()),
+          acquireTime: lease.spec?.acquireTime
+            ? new V1MicroTime(new Date(lease.spec.acquireTime).getTime())
+            : undefined,
+        },
+      },
     });
   }
 }

@@ -40,7 +40,10 @@ class GoneError extends Error {}
 export const objectKey = (o: KubeObject) => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
 
 export class Reflector<T extends KubeObject> {
-  private readonly opts: Required<Pick<ReflectorOptions<T>, 'resyncMs' | 'watchTimeoutSeconds' | 'silenceMs' | 'maxBackoffMs'>> & ReflectorOptions<T>;
+  private readonly opts: Required<
+    Pick<ReflectorOptions<T>, 'resyncMs' | 'watchTimeoutSeconds' | 'silenceMs' | 'maxBackoffMs'>
+  > &
+    ReflectorOptions<T>;
   private readonly store = new Map<string, T>();
   private readonly handlers: Handler<T>[] = [];
   private readonly stopper = new AbortController();
@@ -50,7 +53,13 @@ export class Reflector<T extends KubeObject> {
   readonly stats = { lists: 0, watches: 0, errors: 0, gone: 0, silentRestarts: 0 };
 
   constructor(opts: ReflectorOptions<T>) {
-    this.opts = { resyncMs: 10 * 60_000, watchTimeoutSeconds: 300, silenceMs: 90_000, maxBackoffMs: 30_000, ...opts };
+    this.opts = {
+      resyncMs: 10 * 60_000,
+      watchTimeoutSeconds: 300,
+      silenceMs: 90_000,
+      maxBackoffMs: 30_000,
+      ...opts,
+    };
   }
 
   on(handler: Handler<T>): void {
@@ -118,7 +127,9 @@ export class Reflector<T extends KubeObject> {
         }
         this.stats.errors++;
         failures++;
-        const delay = Math.min(this.opts.maxBackoffMs, 200 * 2 ** Math.min(failures, 10)) * (0.5 + Math.random() / 2);
+        const delay =
+          Math.min(this.opts.maxBackoffMs, 200 * 2 ** Math.min(failures, 10)) *
+          (0.5 + Math.random() / 2);
         log.warn({ err: String(err), retryInMs: Math.round(delay) }, 'list/watch failed; retrying');
         await sleep(delay, this.stopper.signal);
       }
@@ -179,11 +190,20 @@ export class Reflector<T extends KubeObject> {
       new Watch(this.opts.kc)
         .watch(
           this.opts.watchPath(ns),
-          { resourceVersion: rv, allowWatchBookmarks: true, timeoutSeconds, labelSelector: this.opts.labelSelector },
+          {
+            resourceVersion: rv,
+            allowWatchBookmarks: true,
+            timeoutSeconds,
+            labelSelector: this.opts.labelSelector,
+          },
           (type: string, obj: T & { code?: number }) => {
             armWatchdog();
             if (type === 'ERROR') {
-              finish(obj.code === 410 ? new GoneError('gone') : new Error(`watch error: ${JSON.stringify(obj)}`));
+              finish(
+                obj.code === 410
+                  ? new GoneError('gone')
+                  : new Error(`watch error: ${JSON.stringify(obj)}`),
+              );
               return;
             }
             const next = obj?.metadata?.resourceVersion;
@@ -197,7 +217,8 @@ export class Reflector<T extends KubeObject> {
           (err: unknown) => {
             const code = (err as { statusCode?: number } | null)?.statusCode;
             if (code === 410) finish(new GoneError('gone'));
-            else if (err && !['AbortError', 'TimeoutError'].includes((err as Error).name)) finish(err);
+            else if (err && !['AbortError', 'TimeoutError'].includes((err as Error).name))
+              finish(err);
             else finish();
           },
         )

@@ -7,29 +7,116 @@ const TARGET = ['namespace', 'target'] as const;
 export class OperatorMetrics {
   readonly registry = new Registry();
 
-  readonly runsTotal = new Counter({ name: 'opencode_runs_total', help: 'Finished runs by result (succeeded, no_change, failed).', labelNames: [...TARGET, 'result'], registers: [this.registry] });
-  readonly improvementsTotal = new Counter({ name: 'opencode_improvements_total', help: 'Improvements committed, by type and priority.', labelNames: [...TARGET, 'type', 'priority'], registers: [this.registry] });
-  readonly runDuration = new Histogram({ name: 'opencode_run_duration_seconds', help: 'Run wall time, from start to completion.', labelNames: TARGET, buckets: [30, 60, 120, 300, 600, 900, 1800, 3600, 7200], registers: [this.registry] });
-  readonly coverage = new Gauge({ name: 'opencode_test_coverage_percent', help: 'Latest test coverage of the work branch.', labelNames: TARGET, registers: [this.registry] });
-  readonly timeToMain = new Histogram({ name: 'opencode_time_to_main_seconds', help: 'Time from improvement commit to merged in main.', labelNames: TARGET, buckets: [600, 1800, 3600, 4 * 3600, 12 * 3600, 86400, 3 * 86400, 7 * 86400], registers: [this.registry] });
-  readonly rollbacksTotal = new Counter({ name: 'opencode_rollbacks_total', help: 'Rollbacks handled, by result.', labelNames: [...TARGET, 'result'], registers: [this.registry] });
-  readonly suspended = new Gauge({ name: 'opencode_target_suspended', help: '1 while the target is suspended.', labelNames: TARGET, registers: [this.registry] });
-  readonly stalled = new Gauge({ name: 'opencode_target_stalled', help: '1 while the target is Stalled (its spec cannot be acted on).', labelNames: TARGET, registers: [this.registry] });
-  readonly openPullRequests = new Gauge({ name: 'opencode_open_pull_requests', help: 'Open pull requests by the bot.', labelNames: TARGET, registers: [this.registry] });
-  readonly consecutiveFailures = new Gauge({ name: 'opencode_consecutive_failed_runs', help: 'Failed runs in a row, reset by a run that did not fail.', labelNames: TARGET, registers: [this.registry] });
-  readonly lastSuccess = new Gauge({ name: 'opencode_last_successful_run_timestamp_seconds', help: 'When the last run succeeded (unix seconds).', labelNames: TARGET, registers: [this.registry] });
-  readonly nextRun = new Gauge({ name: 'opencode_next_run_timestamp_seconds', help: 'Next scheduled slot (unix seconds).', labelNames: TARGET, registers: [this.registry] });
-  readonly scheduleLag = new Histogram({ name: 'opencode_schedule_lag_seconds', help: 'Delay from the scheduled slot to the Job being created.', labelNames: TARGET, buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300], registers: [this.registry] });
-  readonly reconcileTotal = new Counter({ name: 'opencode_reconcile_total', help: 'Reconciles by controller and result (success, error, requeue).', labelNames: ['controller', 'result'], registers: [this.registry] });
-  readonly reconcileDuration = new Histogram({ name: 'opencode_reconcile_duration_seconds', help: 'Reconcile duration by controller.', labelNames: ['controller'], buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [this.registry] });
-  readonly leader = new Gauge({ name: 'opencode_leader', help: '1 while this replica is the leader.', registers: [this.registry] });
+  readonly runsTotal = new Counter({
+    name: 'opencode_runs_total',
+    help: 'Finished runs by result (succeeded, no_change, failed).',
+    labelNames: [...TARGET, 'result'],
+    registers: [this.registry],
+  });
+  readonly improvementsTotal = new Counter({
+    name: 'opencode_improvements_total',
+    help: 'Improvements committed, by type and priority.',
+    labelNames: [...TARGET, 'type', 'priority'],
+    registers: [this.registry],
+  });
+  readonly runDuration = new Histogram({
+    name: 'opencode_run_duration_seconds',
+    help: 'Run wall time, from start to completion.',
+    labelNames: TARGET,
+    buckets: [30, 60, 120, 300, 600, 900, 1800, 3600, 7200],
+    registers: [this.registry],
+  });
+  readonly coverage = new Gauge({
+    name: 'opencode_test_coverage_percent',
+    help: 'Latest test coverage of the work branch.',
+    labelNames: TARGET,
+    registers: [this.registry],
+  });
+  readonly timeToMain = new Histogram({
+    name: 'opencode_time_to_main_seconds',
+    help: 'Time from improvement commit to merged in main.',
+    labelNames: TARGET,
+    buckets: [600, 1800, 3600, 4 * 3600, 12 * 3600, 86400, 3 * 86400, 7 * 86400],
+    registers: [this.registry],
+  });
+  readonly rollbacksTotal = new Counter({
+    name: 'opencode_rollbacks_total',
+    help: 'Rollbacks handled, by result.',
+    labelNames: [...TARGET, 'result'],
+    registers: [this.registry],
+  });
+  readonly suspended = new Gauge({
+    name: 'opencode_target_suspended',
+    help: '1 while the target is suspended.',
+    labelNames: TARGET,
+    registers: [this.registry],
+  });
+  readonly stalled = new Gauge({
+    name: 'opencode_target_stalled',
+    help: '1 while the target is Stalled (its spec cannot be acted on).',
+    labelNames: TARGET,
+    registers: [this.registry],
+  });
+  readonly openPullRequests = new Gauge({
+    name: 'opencode_open_pull_requests',
+    help: 'Open pull requests by the bot.',
+    labelNames: TARGET,
+    registers: [this.registry],
+  });
+  readonly consecutiveFailures = new Gauge({
+    name: 'opencode_consecutive_failed_runs',
+    help: 'Failed runs in a row, reset by a run that did not fail.',
+    labelNames: TARGET,
+    registers: [this.registry],
+  });
+  readonly lastSuccess = new Gauge({
+    name: 'opencode_last_successful_run_timestamp_seconds',
+    help: 'When the last run succeeded (unix seconds).',
+    labelNames: TARGET,
+    registers: [this.registry],
+  });
+  readonly nextRun = new Gauge({
+    name: 'opencode_next_run_timestamp_seconds',
+    help: 'Next scheduled slot (unix seconds).',
+    labelNames: TARGET,
+    registers: [this.registry],
+  });
+  readonly scheduleLag = new Histogram({
+    name: 'opencode_schedule_lag_seconds',
+    help: 'Delay from the scheduled slot to the Job being created.',
+    labelNames: TARGET,
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300],
+    registers: [this.registry],
+  });
+  readonly reconcileTotal = new Counter({
+    name: 'opencode_reconcile_total',
+    help: 'Reconciles by controller and result (success, error, requeue).',
+    labelNames: ['controller', 'result'],
+    registers: [this.registry],
+  });
+  readonly reconcileDuration = new Histogram({
+    name: 'opencode_reconcile_duration_seconds',
+    help: 'Reconcile duration by controller.',
+    labelNames: ['controller'],
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
+  readonly leader = new Gauge({
+    name: 'opencode_leader',
+    help: '1 while this replica is the leader.',
+    registers: [this.registry],
+  });
 
   constructor(opts: { processMetrics?: boolean } = {}) {
     if (opts.processMetrics !== false) {
       collectDefaultMetrics({ register: this.registry, prefix: 'opencode_operator_' });
       // prom-client names these gauges *_total, which Prometheus reserves for
       // counters (promtool check metrics refuses them): leave them out.
-      for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
+      for (const name of [
+        'nodejs_active_handles_total',
+        'nodejs_active_requests_total',
+        'nodejs_active_resources_total',
+      ]) {
         this.registry.removeSingleMetric(`opencode_operator_${name}`);
       }
     }
@@ -38,6 +125,15 @@ export class OperatorMetrics {
   /** Drops every series of a deleted target, so dashboards do not show ghosts. */
   forgetTarget(namespace: string, target: string): void {
     const labels = { namespace, target };
-    for (const m of [this.coverage, this.suspended, this.stalled, this.openPullRequests, this.nextRun, this.consecutiveFailures, this.lastSuccess]) m.remove(labels);
+    for (const m of [
+      this.coverage,
+      this.suspended,
+      this.stalled,
+      this.openPullRequests,
+      this.nextRun,
+      this.consecutiveFailures,
+      this.lastSuccess,
+    ])
+      m.remove(labels);
   }
 }

@@ -18,7 +18,12 @@ import { LABEL_MANAGED_BY, MANAGED_BY } from '../controllers/job-builder.ts';
 import { WorkQueue } from '../controllers/queue.ts';
 import { RunReconciler } from '../controllers/run-reconciler.ts';
 import { TargetReconciler } from '../controllers/target-reconciler.ts';
-import { runKey, targetKey, type ImprovementRun, type ImprovementTarget } from '../controllers/types.ts';
+import {
+  runKey,
+  targetKey,
+  type ImprovementRun,
+  type ImprovementTarget,
+} from '../controllers/types.ts';
 
 type Job = V1Job & { metadata: { name: string; namespace?: string } };
 
@@ -30,8 +35,17 @@ export interface ManagerOptions {
   namespaces?: string[];
   runnerImage: string;
   runnerImagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
+  /** Runner pods' service account when a target names none. */
+  runnerServiceAccount?: string;
   /** Leader election; without it this replica always acts (single-replica and tests). */
-  leaderElection?: { namespace: string; name: string; identity: string; leaseDurationMs?: number; renewDeadlineMs?: number; retryPeriodMs?: number };
+  leaderElection?: {
+    namespace: string;
+    name: string;
+    identity: string;
+    leaseDurationMs?: number;
+    renewDeadlineMs?: number;
+    retryPeriodMs?: number;
+  };
   /** host:port list, each serving /healthz, /readyz and /metrics; port 0 picks one. */
   httpAddresses?: string[];
   /** Called when leadership is lost other than through stop(). */
@@ -74,11 +88,35 @@ export class Manager {
     this.api = new KubeApi(opts.kc);
     const namespaces = opts.namespaces?.length ? opts.namespaces : undefined;
     const common = { kc: opts.kc, logger: opts.logger, namespaces, ...opts.reflectorTuning };
-    this.targets = new Reflector<ImprovementTarget>({ ...common, name: 'improvementtargets', list: (ns) => this.api.listCustom('improvementtargets', ns), watchPath: (ns) => this.api.customPath('improvementtargets', ns) });
-    this.runs = new Reflector<ImprovementRun>({ ...common, name: 'improvementruns', list: (ns) => this.api.listCustom('improvementruns', ns), watchPath: (ns) => this.api.customPath('improvementruns', ns) });
+    this.targets = new Reflector<ImprovementTarget>({
+      ...common,
+      name: 'improvementtargets',
+      list: (ns) => this.api.listCustom('improvementtargets', ns),
+      watchPath: (ns) => this.api.customPath('improvementtargets', ns),
+    });
+    this.runs = new Reflector<ImprovementRun>({
+      ...common,
+      name: 'improvementruns',
+      list: (ns) => this.api.listCustom('improvementruns', ns),
+      watchPath: (ns) => this.api.customPath('improvementruns', ns),
+    });
     const selector = `${LABEL_MANAGED_BY}=${MANAGED_BY}`;
-    this.jobs = new Reflector<Job>({ ...common, name: 'jobs', labelSelector: selector, list: (ns) => this.api.listJobs(ns, selector) as never, watchPath: (ns) => (ns ? `/apis/batch/v1/namespaces/${ns}/jobs` : '/apis/batch/v1/jobs') });
-    this.executor = (opts.executor ?? (({ api, jobs }) => new JobExecutor(api, jobs, { image: opts.runnerImage, imagePullPolicy: opts.runnerImagePullPolicy })))({ api: this.api, jobs: this.jobs, logger: opts.logger });
+    this.jobs = new Reflector<Job>({
+      ...common,
+      name: 'jobs',
+      labelSelector: selector,
+      list: (ns) => this.api.listJobs(ns, selector) as never,
+      watchPath: (ns) => (ns ? `/apis/batch/v1/namespaces/${ns}/jobs` : '/apis/batch/v1/jobs'),
+    });
+    this.executor = (
+      opts.executor ??
+      (({ api, jobs }) =>
+        new JobExecutor(api, jobs, {
+          image: opts.runnerImage,
+          imagePullPolicy: opts.runnerImagePullPolicy,
+          serviceAccountName: opts.runnerServiceAccount,
+        }))
+    )({ api: this.api, jobs: this.jobs, logger: opts.logger });
 
     this.targets.on((_t, o) => this.queue?.add(targetKey(o.metadata.namespace!, o.metadata.name)));
     this.runs.on((_t, o) => {
@@ -150,14 +188,37 @@ export class Manager {
     this.metrics.leader.set(1);
     const queue = new WorkQueue({ clock: this.clock });
     this.queue = queue;
-    const targets = new TargetReconciler({ api: this.api, targets: this.targets, runs: this.runs, clock: this.clock, metrics: this.metrics, recorder: new EventRecorder(this.api.core, this.clock, this.log), logger: this.log });
-    const runs = new RunReconciler({ api: this.api, runs: this.runs, targets: this.targets, executor: this.executor, clock: this.clock, metrics: this.metrics, recorder: new EventRecorder(this.api.core, this.clock, this.log), logger: this.log });
+    const targets = new TargetReconciler({
+      api: this.api,
+      targets: this.targets,
+      runs: this.runs,
+      clock: this.clock,
+      metrics: this.metrics,
+      recorder: new EventRecorder(this.api.core, this.clock, this.log),
+      logger: this.log,
+    });
+    const runs = new RunReconciler({
+      api: this.api,
+      runs: this.runs,
+      targets: this.targets,
+      executor: this.executor,
+      clock: this.clock,
+      metrics: this.metrics,
+      recorder: new EventRecorder(this.api.core, this.clock, this.log),
+      logger: this.log,
+    });
     this.workersDone = queue.run(this.o.workers ?? 4, async (key) => {
       const { kind, namespace, name } = splitKey(key);
       const end = this.metrics.reconcileDuration.startTimer({ controller: kind });
       try {
-        const res = kind === 'target' ? await targets.reconcile(namespace, name) : await runs.reconcile(namespace, name);
-        this.metrics.reconcileTotal.inc({ controller: kind, result: res?.requeueAfterMs !== undefined ? 'requeue' : 'success' });
+        const res =
+          kind === 'target'
+            ? await targets.reconcile(namespace, name)
+            : await runs.reconcile(namespace, name);
+        this.metrics.reconcileTotal.inc({
+          controller: kind,
+          result: res?.requeueAfterMs !== undefined ? 'requeue' : 'success',
+        });
         return res;
       } catch (err) {
         this.metrics.reconcileTotal.inc({ controller: kind, result: 'error' });
@@ -167,7 +228,8 @@ export class Manager {
         end();
       }
     });
-    for (const t of this.targets.list()) queue.add(targetKey(t.metadata.namespace!, t.metadata.name));
+    for (const t of this.targets.list())
+      queue.add(targetKey(t.metadata.namespace!, t.metadata.name));
     for (const r of this.runs.list()) queue.add(runKey(r.metadata.namespace!, r.metadata.name));
   }
 
@@ -194,7 +256,9 @@ export class Manager {
       if (path === '/metrics') {
         this.metrics.registry
           .metrics()
-          .then((body) => res.writeHead(200, { 'Content-Type': this.metrics.registry.contentType }).end(body))
+          .then((body) =>
+            res.writeHead(200, { 'Content-Type': this.metrics.registry.contentType }).end(body),
+          )
           .catch((err) => res.writeHead(500).end(String(err)));
         return;
       }

@@ -2,6 +2,8 @@
 // executor's child process) and the runner: environment variable names.
 // Secret values arrive only through OPENCODE_FORGE_TOKEN and
 // OPENCODE_MODEL_API_KEY, set from secretKeyRef; never in the JSON.
+import type { ImprovementRunSpec, ImprovementTargetSpec } from '../crds/index.ts';
+
 export const JOB_ENV = {
   /** JSON {namespace, name, uid, spec}: the ImprovementTarget, spec with defaults applied. */
   target: 'OPENCODE_TARGET',
@@ -21,11 +23,11 @@ export interface JobTargetEnv {
   namespace: string;
   name: string;
   uid?: string;
-  spec: import('../crds/index.ts').ImprovementTargetSpec;
+  spec: ImprovementTargetSpec;
 }
 
 export interface JobRunEnv {
   name: string;
   uid?: string;
-  spec: import('../crds/index.ts').ImprovementRunSpec;
+  spec: ImprovementRunSpec;
 }

@@ -3,7 +3,9 @@ import { requestedRunName, scheduledRunName } from './run-name.ts';
 
 describe('run names', () => {
   test('a scheduled run is named <target>-<slot unix minutes>', () => {
-    expect(scheduledRunName('api-server', new Date('2025-11-01T08:00:00Z'))).toBe('api-server-29366400');
+    expect(scheduledRunName('api-server', new Date('2025-11-01T08:00:00Z'))).toBe(
+      'api-server-29366400',
+    );
   });
 
   test('the same slot always gives the same name; another slot another', () => {
@@ -22,7 +24,9 @@ describe('run names', () => {
   });
 
   test('requested runs are keyed by their request', () => {
-    expect(requestedRunName('x', 'manual', '2026-11-21T10:00')).toBe(requestedRunName('x', 'manual', '2026-11-21T10:00'));
+    expect(requestedRunName('x', 'manual', '2026-11-21T10:00')).toBe(
+      requestedRunName('x', 'manual', '2026-11-21T10:00'),
+    );
     expect(requestedRunName('x', 'manual', 'a')).not.toBe(requestedRunName('x', 'manual', 'b'));
     expect(requestedRunName('x', 'rollback', 'a')).toMatch(/^x-r[0-9a-f]{8}$/);
   });

@@ -19,7 +19,11 @@ export function scheduledRunName(target: string, slot: Date): string {
 }
 
 /** A run for a specific request (run-now annotation value, issue, rollback id). */
-export function requestedRunName(target: string, kind: 'manual' | 'issue' | 'rollback', key: string): string {
+export function requestedRunName(
+  target: string,
+  kind: 'manual' | 'issue' | 'rollback',
+  key: string,
+): string {
   const h = createHash('sha256').update(key).digest('hex').slice(0, 8);
   const letter = { manual: 'm', issue: 'i', rollback: 'r' }[kind];
   return fit(target, `${letter}${h}`);

@@ -41,38 +41,77 @@ describe('parseSchedule', () => {
   });
 
   test('latestAtOrBefore includes a slot exactly at the instant', () => {
-    expect(parse('0 * * * *').latestAtOrBefore(t('2026-11-22T10:00:00Z'))).toEqual(t('2026-11-22T10:00:00Z'));
+    expect(parse('0 * * * *').latestAtOrBefore(t('2026-11-22T10:00:00Z'))).toEqual(
+      t('2026-11-22T10:00:00Z'),
+    );
   });
 });
 
 describe('decide', () => {
   const hourly = parse('0 * * * *');
-  const base = { schedule: hourly, createdAt: t('2026-11-22T00:30:00Z'), startingDeadlineSeconds: 600 };
+  const base = {
+    schedule: hourly,
+    createdAt: t('2026-11-22T00:30:00Z'),
+    startingDeadlineSeconds: 600,
+  };
 
   test('nothing is due before the first slot after creation', () => {
-    expect(decide({ ...base, now: t('2026-11-22T00:59:00Z') })).toEqual({ kind: 'wait', next: t('2026-11-22T01:00:00Z') });
+    expect(decide({ ...base, now: t('2026-11-22T00:59:00Z') })).toEqual({
+      kind: 'wait',
+      next: t('2026-11-22T01:00:00Z'),
+    });
   });
 
   test('a slot that just came due runs', () => {
-    expect(decide({ ...base, now: t('2026-11-22T01:00:05Z') })).toMatchObject({ kind: 'run', slot: t('2026-11-22T01:00:00Z') });
+    expect(decide({ ...base, now: t('2026-11-22T01:00:05Z') })).toMatchObject({
+      kind: 'run',
+      slot: t('2026-11-22T01:00:00Z'),
+    });
   });
 
   test('a handled slot does not run again', () => {
-    expect(decide({ ...base, now: t('2026-11-22T01:00:05Z'), lastScheduleTime: t('2026-11-22T01:00:00Z') }).kind).toBe('wait');
+    expect(
+      decide({
+        ...base,
+        now: t('2026-11-22T01:00:05Z'),
+        lastScheduleTime: t('2026-11-22T01:00:00Z'),
+      }).kind,
+    ).toBe('wait');
   });
 
   test('of several missed slots only the most recent runs', () => {
-    const d = decide({ ...base, now: t('2026-11-22T05:03:00Z'), lastScheduleTime: t('2026-11-22T01:00:00Z') });
-    expect(d).toMatchObject({ kind: 'run', slot: t('2026-11-22T05:00:00Z'), next: t('2026-11-22T06:00:00Z') });
+    const d = decide({
+      ...base,
+      now: t('2026-11-22T05:03:00Z'),
+      lastScheduleTime: t('2026-11-22T01:00:00Z'),
+    });
+    expect(d).toMatchObject({
+      kind: 'run',
+      slot: t('2026-11-22T05:00:00Z'),
+      next: t('2026-11-22T06:00:00Z'),
+    });
   });
 
   test('a slot missed by more than the deadline is skipped', () => {
-    const d = decide({ ...base, now: t('2026-11-22T05:20:00Z'), lastScheduleTime: t('2026-11-22T01:00:00Z') });
-    expect(d).toEqual({ kind: 'missed', slot: t('2026-11-22T05:00:00Z'), lateBySeconds: 1200, next: t('2026-11-22T06:00:00Z') });
+    const d = decide({
+      ...base,
+      now: t('2026-11-22T05:20:00Z'),
+      lastScheduleTime: t('2026-11-22T01:00:00Z'),
+    });
+    expect(d).toEqual({
+      kind: 'missed',
+      slot: t('2026-11-22T05:00:00Z'),
+      lateBySeconds: 1200,
+      next: t('2026-11-22T06:00:00Z'),
+    });
   });
 
   test('a zero deadline runs only on time', () => {
-    expect(decide({ ...base, startingDeadlineSeconds: 0, now: t('2026-11-22T01:00:00Z') }).kind).toBe('run');
-    expect(decide({ ...base, startingDeadlineSeconds: 0, now: t('2026-11-22T01:00:01Z') }).kind).toBe('missed');
+    expect(
+      decide({ ...base, startingDeadlineSeconds: 0, now: t('2026-11-22T01:00:00Z') }).kind,
+    ).toBe('run');
+    expect(
+      decide({ ...base, startingDeadlineSeconds: 0, now: t('2026-11-22T01:00:01Z') }).kind,
+    ).toBe('missed');
   });
 });

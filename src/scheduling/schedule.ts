@@ -10,7 +10,11 @@ export interface ParsedSchedule {
   latestAtOrBefore(at: Date): Date | null;
 }
 
-export type ScheduleError = { field: 'schedule' | 'timeZone'; reason: 'InvalidSchedule' | 'InvalidTimeZone'; message: string };
+export type ScheduleError = {
+  field: 'schedule' | 'timeZone';
+  reason: 'InvalidSchedule' | 'InvalidTimeZone';
+  message: string;
+};
 
 export function validTimeZone(tz: string): boolean {
   try {
@@ -24,11 +28,19 @@ export function validTimeZone(tz: string): boolean {
 /** Parses a 5-field cron or @-macro in an IANA time zone, or explains what is wrong. */
 export function parseSchedule(expr: string, timeZone: string): ParsedSchedule | ScheduleError {
   if (!validTimeZone(timeZone)) {
-    return { field: 'timeZone', reason: 'InvalidTimeZone', message: `unknown time zone "${timeZone}": use an IANA name such as Etc/UTC or Europe/Berlin` };
+    return {
+      field: 'timeZone',
+      reason: 'InvalidTimeZone',
+      message: `unknown time zone "${timeZone}": use an IANA name such as Etc/UTC or Europe/Berlin`,
+    };
   }
   const fields = expr.trim().split(/\s+/);
   if (!expr.trim().startsWith('@') && fields.length !== 5) {
-    return { field: 'schedule', reason: 'InvalidSchedule', message: `schedule "${expr}" must have 5 fields (minute hour day-of-month month day-of-week) or be an @-macro` };
+    return {
+      field: 'schedule',
+      reason: 'InvalidSchedule',
+      message: `schedule "${expr}" must have 5 fields (minute hour day-of-month month day-of-week) or be an @-macro`,
+    };
   }
   let cron: Cron;
   try {
@@ -37,7 +49,11 @@ export function parseSchedule(expr: string, timeZone: string): ParsedSchedule | 
     if (cron.nextRun(new Date(0)) === null) throw new Error('it never fires');
   } catch (err) {
     const detail = err instanceof Error ? err.message.replace(/^CronPattern: /, '') : String(err);
-    return { field: 'schedule', reason: 'InvalidSchedule', message: `schedule "${expr}" is not a valid cron expression: ${detail}` };
+    return {
+      field: 'schedule',
+      reason: 'InvalidSchedule',
+      message: `schedule "${expr}" is not a valid cron expression: ${detail}`,
+    };
   }
   return {
     next: (after) => cron.nextRun(after),
@@ -78,6 +94,7 @@ export function decide(input: ScheduleInput): ScheduleDecision {
   const latest = schedule.latestAtOrBefore(now);
   if (!latest || latest.getTime() <= since.getTime()) return { kind: 'wait', next };
   const lateBySeconds = Math.floor((now.getTime() - latest.getTime()) / 1000);
-  if (lateBySeconds > input.startingDeadlineSeconds) return { kind: 'missed', slot: latest, lateBySeconds, next };
+  if (lateBySeconds > input.startingDeadlineSeconds)
+    return { kind: 'missed', slot: latest, lateBySeconds, next };
   return { kind: 'run', slot: latest, next };
 }

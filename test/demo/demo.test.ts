@@ -3,7 +3,6 @@
 // result, and nothing left running or on disk.
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { expect, test } from '@jest/globals';
 import { repoRoot } from '../support/kube.ts';
 
@@ -24,7 +23,11 @@ test('npm run demo -- --timeout 300 improves the sample repository end to end an
   const env = { ...process.env };
   delete env.OLLAMA_HOST; // the built-in improver: no model needed
   delete env.KUBECONFIG; // the demo brings its own control plane
-  const proc = spawn('npm', ['run', 'demo', '--', '--timeout', '300'], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn('npm', ['run', 'demo', '--', '--timeout', '300'], {
+    cwd: repoRoot,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
   proc.stderr.on('data', (d: Buffer) => (out += d.toString()));
@@ -32,7 +35,9 @@ test('npm run demo -- --timeout 300 improves the sample repository end to end an
   expect({ code, tail: code === 0 ? '' : out.slice(-3000) }).toEqual({ code: 0, tail: '' });
 
   // The run: Succeeded, with the tests that gated it.
-  expect(out).toMatch(/improvementrun\.opencode\.dev\/sample-app-\S+\s+sample-app\s+manual\s+style\s+P3\s+Succeeded/);
+  expect(out).toMatch(
+    /improvementrun\.opencode\.dev\/sample-app-\S+\s+sample-app\s+manual\s+style\s+P3\s+Succeeded/,
+  );
   expect(out).toMatch(/"passed": true/);
   expect(out).toContain('"command": "npm test"');
   // The work branch on the remote carries the improvement after the state-tracking commit.

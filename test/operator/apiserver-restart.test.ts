@@ -26,9 +26,23 @@ beforeAll(async () => {
   kc.loadFromFile(cp.kubeconfig);
   const r = await kubectl(['apply', '-f', 'config/crd', '--kubeconfig', cp.kubeconfig]);
   expect(r.code).toBe(0);
-  await kubectl(['wait', '--for=condition=Established', '-f', 'config/crd', '--kubeconfig', cp.kubeconfig]);
+  await kubectl([
+    'wait',
+    '--for=condition=Established',
+    '-f',
+    'config/crd',
+    '--kubeconfig',
+    cp.kubeconfig,
+  ]);
   await kc.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: 'restart' } } });
-  manager = new Manager({ kc, clock, logger: createLogger({ destination: logs }), runnerImage: 'x', namespaces: ['restart'], reflectorTuning: { silenceMs: 5000 } });
+  manager = new Manager({
+    kc,
+    clock,
+    logger: createLogger({ destination: logs }),
+    runnerImage: 'x',
+    namespaces: ['restart'],
+    reflectorTuning: { silenceMs: 5000 },
+  });
   await manager.start();
 }, 180_000);
 
@@ -40,16 +54,45 @@ afterAll(async () => {
 test('scheduling continues after the API server restarts', async () => {
   const custom = kc.makeApiClient(CustomObjectsApi);
   await cp.restartApiServer(2000);
-  const body = (name: string) => ({ apiVersion: `${GROUP}/${VERSION}`, kind: 'ImprovementTarget', metadata: { name }, spec: { repository: { url: 'https://github.com/acme/a.git' }, schedule: '* * * * *' } });
+  const body = (name: string) => ({
+    apiVersion: `${GROUP}/${VERSION}`,
+    kind: 'ImprovementTarget',
+    metadata: { name },
+    spec: { repository: { url: 'https://github.com/acme/a.git' }, schedule: '* * * * *' },
+  });
   // Created after the restart: only a reconnected watch can see it.
-  await custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: 'restart', plural: 'improvementtargets', body: body('after-restart') });
-  const get = async () => (await custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: 'restart', plural: 'improvementtargets', name: 'after-restart' })) as any;
-  const next = await waitFor(async () => (await get()).status?.nextScheduleTime, { timeoutMs: 60_000, what: 'the operator to see the new target' });
+  await custom.createNamespacedCustomObject({
+    group: GROUP,
+    version: VERSION,
+    namespace: 'restart',
+    plural: 'improvementtargets',
+    body: body('after-restart'),
+  });
+  const get = async () =>
+    (await custom.getNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      namespace: 'restart',
+      plural: 'improvementtargets',
+      name: 'after-restart',
+    })) as any;
+  const next = await waitFor(async () => (await get()).status?.nextScheduleTime, {
+    timeoutMs: 60_000,
+    what: 'the operator to see the new target',
+  });
   await moveClock(manager, clock, new Date(Date.parse(next) + 1000));
-  await waitFor(async () => {
-    const runs = (await custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: 'restart', plural: 'improvementruns' })) as any;
-    return runs.items.length === 1;
-  }, { timeoutMs: 30_000, what: 'a run after the restart' });
+  await waitFor(
+    async () => {
+      const runs = (await custom.listNamespacedCustomObject({
+        group: GROUP,
+        version: VERSION,
+        namespace: 'restart',
+        plural: 'improvementruns',
+      })) as any;
+      return runs.items.length === 1;
+    },
+    { timeoutMs: 30_000, what: 'a run after the restart' },
+  );
   const stats = manager.targets.stats;
   expect(stats.errors + stats.watches).toBeGreaterThan(1); // it did reconnect
   expect(logs.text).toContain('list/watch failed; retrying');

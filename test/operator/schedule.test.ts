@@ -3,7 +3,15 @@
 import { afterEach, beforeAll, describe, expect, test } from '@jest/globals';
 import { ManualClock } from '../../src/kube/clock.ts';
 import { installCrds, useNamespace } from '../support/kube.ts';
-import { clients, createTarget, getTarget, listJobs, listRuns, moveClock, startManager } from '../support/operator.ts';
+import {
+  clients,
+  createTarget,
+  getTarget,
+  listJobs,
+  listRuns,
+  moveClock,
+  startManager,
+} from '../support/operator.ts';
 import { sleep, waitFor } from '../support/wait.ts';
 
 const ns = useNamespace('sched');
@@ -15,10 +23,16 @@ afterEach(async () => {
 
 beforeAll(async () => {
   await installCrds();
-  await clients().core.createNamespacedSecret({ namespace: ns(), body: { metadata: { name: 'gh' }, stringData: { token: SECRET_VALUE } } });
+  await clients().core.createNamespacedSecret({
+    namespace: ns(),
+    body: { metadata: { name: 'gh' }, stringData: { token: SECRET_VALUE } },
+  });
 });
 
-function run(clock: ManualClock, extra: Parameters<typeof startManager>[0] extends infer P ? Partial<P> : never = {}) {
+function run(
+  clock: ManualClock,
+  extra: Parameters<typeof startManager>[0] extends infer P ? Partial<P> : never = {},
+) {
   const h = startManager({ clock, namespaces: [ns()], ...extra });
   stops.push(() => h.manager.stop());
   return h;
@@ -29,40 +43,85 @@ describe('a slot comes due', () => {
     const clock = new ManualClock(new Date());
     const { manager, started } = run(clock);
     await started;
-    await createTarget(ns(), 'web', { schedule: '* * * * *', repository: { url: 'https://github.com/acme/web.git', credentialsSecretRef: { name: 'gh', key: 'token' } } });
-    const next = await waitFor(async () => (await getTarget(ns(), 'web')).status?.nextScheduleTime, { what: 'nextScheduleTime' });
+    await createTarget(ns(), 'web', {
+      schedule: '* * * * *',
+      repository: {
+        url: 'https://github.com/acme/web.git',
+        credentialsSecretRef: { name: 'gh', key: 'token' },
+      },
+    });
+    const next = await waitFor(
+      async () => (await getTarget(ns(), 'web')).status?.nextScheduleTime,
+      { what: 'nextScheduleTime' },
+    );
     expect((await getTarget(ns(), 'web')).status.phase).toBe('Idle');
     await moveClock(manager, clock, new Date(Date.parse(next) + 1500));
 
-    const [job] = await waitFor(async () => ((await listJobs(ns())).length ? listJobs(ns()) : undefined), { what: 'a Job' });
+    const [job] = await waitFor(
+      async () => ((await listJobs(ns())).length ? listJobs(ns()) : undefined),
+      { what: 'a Job' },
+    );
     const runs = await listRuns(ns());
     expect(runs).toHaveLength(1);
     const [r] = runs;
     const slotMinutes = Math.floor(Date.parse(next) / 60000);
     expect(r.metadata.name).toBe(`web-${slotMinutes}`);
-    expect(r.spec).toMatchObject({ trigger: 'schedule', targetRef: { name: 'web' }, scheduledTime: new Date(next).toISOString() });
-    expect(r.metadata.ownerReferences).toEqual([expect.objectContaining({ kind: 'ImprovementTarget', name: 'web', controller: true })]);
+    expect(r.spec).toMatchObject({
+      trigger: 'schedule',
+      targetRef: { name: 'web' },
+      scheduledTime: new Date(next).toISOString(),
+    });
+    expect(r.metadata.ownerReferences).toEqual([
+      expect.objectContaining({ kind: 'ImprovementTarget', name: 'web', controller: true }),
+    ]);
 
     expect(job.metadata.name).toBe(r.metadata.name);
-    expect(job.metadata.ownerReferences).toEqual([expect.objectContaining({ kind: 'ImprovementRun', name: r.metadata.name, uid: r.metadata.uid, controller: true })]);
-    expect(job.spec).toMatchObject({ backoffLimit: 0, activeDeadlineSeconds: 3600, ttlSecondsAfterFinished: 86400 });
+    expect(job.metadata.ownerReferences).toEqual([
+      expect.objectContaining({
+        kind: 'ImprovementRun',
+        name: r.metadata.name,
+        uid: r.metadata.uid,
+        controller: true,
+      }),
+    ]);
+    expect(job.spec).toMatchObject({
+      backoffLimit: 0,
+      activeDeadlineSeconds: 3600,
+      ttlSecondsAfterFinished: 86400,
+    });
     const pod = job.spec.template.spec;
-    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+    expect(pod.securityContext).toMatchObject({
+      runAsNonRoot: true,
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
     const c = pod.containers[0];
-    expect(c.securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
+    expect(c.securityContext).toMatchObject({
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      capabilities: { drop: ['ALL'] },
+    });
     expect(c.command).toEqual(['node', 'dist/cli/runner.js', 'job']);
-    expect(c.env.find((e: any) => e.name === 'OPENCODE_FORGE_TOKEN')).toEqual({ name: 'OPENCODE_FORGE_TOKEN', valueFrom: { secretKeyRef: { name: 'gh', key: 'token' } } });
+    expect(c.env.find((e: any) => e.name === 'OPENCODE_FORGE_TOKEN')).toEqual({
+      name: 'OPENCODE_FORGE_TOKEN',
+      valueFrom: { secretKeyRef: { name: 'gh', key: 'token' } },
+    });
     expect(pod.volumes.map((v: any) => v.name).sort()).toEqual(['tmp', 'workspace']);
     expect(JSON.stringify(job)).not.toContain(SECRET_VALUE);
     expect(JSON.stringify(r)).not.toContain(SECRET_VALUE);
 
-    const t = await waitFor(async () => {
-      const t = await getTarget(ns(), 'web');
-      return t.status?.phase === 'Running' ? t : undefined;
-    }, { what: 'phase Running' });
+    const t = await waitFor(
+      async () => {
+        const t = await getTarget(ns(), 'web');
+        return t.status?.phase === 'Running' ? t : undefined;
+      },
+      { what: 'phase Running' },
+    );
     expect(t.status.lastScheduleTime).toBe(new Date(next).toISOString());
     expect(t.status.activeRuns).toEqual([r.metadata.name]);
-    expect(t.status.conditions.find((c: any) => c.type === 'Running')).toMatchObject({ status: 'True', reason: 'RunActive' });
+    expect(t.status.conditions.find((c: any) => c.type === 'Running')).toMatchObject({
+      status: 'True',
+      reason: 'RunActive',
+    });
     await sleep(1000);
     expect(await listRuns(ns())).toHaveLength(1);
     expect(await listJobs(ns())).toHaveLength(1);
@@ -76,36 +135,68 @@ describe('restarts and replicas', () => {
     const b = run(clock); // no leader election: the worst case, both act
     await Promise.all([a.started, b.started]);
     await createTarget(ns(), 'twin', { schedule: '* * * * *' });
-    const next = await waitFor(async () => (await getTarget(ns(), 'twin')).status?.nextScheduleTime, { what: 'nextScheduleTime' });
+    const next = await waitFor(
+      async () => (await getTarget(ns(), 'twin')).status?.nextScheduleTime,
+      { what: 'nextScheduleTime' },
+    );
     await moveClock(a.manager, clock, new Date(Date.parse(next) + 1000));
-    await waitFor(async () => (await listRuns(ns())).some((r) => r.spec.targetRef.name === 'twin'), { what: 'a run' });
+    await waitFor(
+      async () => (await listRuns(ns())).some((r) => r.spec.targetRef.name === 'twin'),
+      { what: 'a run' },
+    );
     await a.manager.stop({ releaseLease: false });
     const c = run(clock);
     await c.started;
     await sleep(1500);
     const runs = (await listRuns(ns())).filter((r) => r.spec.targetRef.name === 'twin');
-    expect(runs.map((r) => r.metadata.name)).toEqual([`twin-${Math.floor(Date.parse(next) / 60000)}`]);
-    expect((await listJobs(ns())).filter((j) => j.metadata.labels['opencode.dev/target'] === 'twin')).toHaveLength(1);
+    expect(runs.map((r) => r.metadata.name)).toEqual([
+      `twin-${Math.floor(Date.parse(next) / 60000)}`,
+    ]);
+    expect(
+      (await listJobs(ns())).filter((j) => j.metadata.labels['opencode.dev/target'] === 'twin'),
+    ).toHaveLength(1);
   });
 
   test('with leader election one replica leads; when it dies the other takes over and schedules', async () => {
     const clock = new ManualClock(new Date());
-    const le = (identity: string) => ({ leaderElection: { namespace: ns(), name: 'opencode-operator', identity, leaseDurationMs: 3000, renewDeadlineMs: 2000, retryPeriodMs: 300 } });
+    const le = (identity: string) => ({
+      leaderElection: {
+        namespace: ns(),
+        name: 'opencode-operator',
+        identity,
+        leaseDurationMs: 3000,
+        renewDeadlineMs: 2000,
+        retryPeriodMs: 300,
+      },
+    });
     const a = run(clock, le('replica-a'));
     await a.started;
-    await waitFor(() => a.manager.isLeader, { what: 'a leads' }).catch((e) => { throw new Error(e.message + a.logs.text.slice(-1500)); });
+    await waitFor(() => a.manager.isLeader, { what: 'a leads' }).catch((e) => {
+      throw new Error(e.message + a.logs.text.slice(-1500));
+    });
     const b = run(clock, le('replica-b'));
     await b.started;
     await sleep(1000);
     expect([a.manager.isLeader, b.manager.isLeader]).toEqual([true, false]);
-    const { spec } = await clients().coordination.readNamespacedLease({ name: 'opencode-operator', namespace: ns() });
+    const { spec } = await clients().coordination.readNamespacedLease({
+      name: 'opencode-operator',
+      namespace: ns(),
+    });
     expect(spec?.holderIdentity).toBe('replica-a');
 
     await a.manager.stop({ releaseLease: false }); // a crash: the Lease is not released
     await waitFor(() => b.manager.isLeader, { timeoutMs: 15_000, what: 'b takes over' });
     await createTarget(ns(), 'handover', { schedule: '* * * * *' });
-    const next = await waitFor(async () => (await getTarget(ns(), 'handover')).status?.nextScheduleTime, { what: 'nextScheduleTime from b' });
+    const next = await waitFor(
+      async () => (await getTarget(ns(), 'handover')).status?.nextScheduleTime,
+      { what: 'nextScheduleTime from b' },
+    );
     await moveClock(b.manager, clock, new Date(Date.parse(next) + 1000));
-    await waitFor(async () => (await listRuns(ns())).some((r) => r.spec.targetRef.name === 'handover'), { what: 'b schedules' }).catch((e) => { throw new Error(e.message + b.logs.text.slice(-3000)); });
+    await waitFor(
+      async () => (await listRuns(ns())).some((r) => r.spec.targetRef.name === 'handover'),
+      { what: 'b schedules' },
+    ).catch((e) => {
+      throw new Error(e.message + b.logs.text.slice(-3000));
+    });
   });
 });

@@ -1,11 +1,18 @@
 // Concurrency policies, missed deadlines, suspend and run-now, and a bad
 // spec that stalls and then recovers, against the real API server.
 import { afterEach, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
-import { GROUP, VERSION } from '../../src/crds/index.ts';
 import { ManualClock } from '../../src/kube/clock.ts';
 import type { Manager } from '../../src/operator/manager.ts';
 import { installCrds, kubectlOk, useNamespace } from '../support/kube.ts';
-import { clients, createTarget, events, getTarget, listRuns, moveClock, startManager } from '../support/operator.ts';
+import {
+  clients,
+  createTarget,
+  events,
+  getTarget,
+  listRuns,
+  moveClock,
+  startManager,
+} from '../support/operator.ts';
 import { sleep, waitFor } from '../support/wait.ts';
 
 const ns = useNamespace('steer');
@@ -25,10 +32,27 @@ beforeEach(async () => {
 });
 afterEach(async () => manager?.stop());
 
-const runsOf = async (target: string) => (await listRuns(ns())).filter((r) => r.spec.targetRef.name === target);
-const kpatch = (name: string, patch: object) => kubectlOk(['patch', '-n', ns(), 'improvementtarget', name, '--type=merge', '-p', JSON.stringify(patch)]);
-const nextSlot = async (name: string) => Date.parse(await waitFor(async () => (await getTarget(ns(), name)).status?.nextScheduleTime, { what: `${name} nextScheduleTime` }));
-const condition = async (name: string, type: string) => (await getTarget(ns(), name)).status?.conditions?.find((c: any) => c.type === type);
+const runsOf = async (target: string) =>
+  (await listRuns(ns())).filter((r) => r.spec.targetRef.name === target);
+const kpatch = (name: string, patch: object) =>
+  kubectlOk([
+    'patch',
+    '-n',
+    ns(),
+    'improvementtarget',
+    name,
+    '--type=merge',
+    '-p',
+    JSON.stringify(patch),
+  ]);
+const nextSlot = async (name: string) =>
+  Date.parse(
+    await waitFor(async () => (await getTarget(ns(), name)).status?.nextScheduleTime, {
+      what: `${name} nextScheduleTime`,
+    }),
+  );
+const condition = async (name: string, type: string) =>
+  (await getTarget(ns(), name)).status?.conditions?.find((c: any) => c.type === type);
 
 describe('concurrency policy', () => {
   test('Forbid: a slot while a run is active makes no second run, and says why', async () => {
@@ -37,7 +61,11 @@ describe('concurrency policy', () => {
     await moveClock(manager, clock, new Date(first + 1000));
     await waitFor(async () => (await runsOf('forbid')).length === 1, { what: 'first run' });
     await moveClock(manager, clock, new Date(first + 61_000));
-    await waitFor(async () => (await events(ns(), 'RunSkipped')).some((e) => e.involvedObject.name === 'forbid'), { what: 'RunSkipped event' });
+    await waitFor(
+      async () =>
+        (await events(ns(), 'RunSkipped')).some((e) => e.involvedObject.name === 'forbid'),
+      { what: 'RunSkipped event' },
+    );
     expect(await runsOf('forbid')).toHaveLength(1);
   });
 
@@ -45,20 +73,33 @@ describe('concurrency policy', () => {
     await createTarget(ns(), 'replace', { schedule: '* * * * *', concurrencyPolicy: 'Replace' });
     const first = await nextSlot('replace');
     await moveClock(manager, clock, new Date(first + 1000));
-    const r1 = await waitFor(async () => {
-      const runs = await runsOf('replace');
-      return runs.length === 1 ? runs[0] : undefined;
-    }, { what: 'first run' });
-    const second = await waitFor(async () => {
-      const next = Date.parse((await getTarget(ns(), 'replace')).status?.nextScheduleTime ?? '0');
-      return next > first ? next : undefined;
-    }, { what: 'the following slot' });
+    const r1 = await waitFor(
+      async () => {
+        const runs = await runsOf('replace');
+        return runs.length === 1 ? runs[0] : undefined;
+      },
+      { what: 'first run' },
+    );
+    const second = await waitFor(
+      async () => {
+        const next = Date.parse((await getTarget(ns(), 'replace')).status?.nextScheduleTime ?? '0');
+        return next > first ? next : undefined;
+      },
+      { what: 'the following slot' },
+    );
     await moveClock(manager, clock, new Date(second + 1000));
-    await waitFor(async () => {
-      const names = (await runsOf('replace')).filter((r) => !r.metadata.deletionTimestamp).map((r) => r.metadata.name);
-      return names.length === 1 && names[0] !== r1.metadata.name;
-    }, { what: 'replacement run' });
-    expect((await events(ns(), 'RunReplaced')).some((e) => e.message.includes(r1.metadata.name))).toBe(true);
+    await waitFor(
+      async () => {
+        const names = (await runsOf('replace'))
+          .filter((r) => !r.metadata.deletionTimestamp)
+          .map((r) => r.metadata.name);
+        return names.length === 1 && names[0] !== r1.metadata.name;
+      },
+      { what: 'replacement run' },
+    );
+    expect(
+      (await events(ns(), 'RunReplaced')).some((e) => e.message.includes(r1.metadata.name)),
+    ).toBe(true);
   });
 });
 
@@ -67,7 +108,11 @@ describe('missed slots', () => {
     await createTarget(ns(), 'late', { schedule: '* * * * *', startingDeadlineSeconds: 5 });
     const slot = await nextSlot('late');
     await moveClock(manager, clock, new Date(slot + 30_000));
-    const ev = await waitFor(async () => (await events(ns(), 'MissedSchedule')).find((e) => e.involvedObject.name === 'late'), { what: 'MissedSchedule' });
+    const ev = await waitFor(
+      async () =>
+        (await events(ns(), 'MissedSchedule')).find((e) => e.involvedObject.name === 'late'),
+      { what: 'MissedSchedule' },
+    );
     expect(ev.type).toBe('Warning');
     expect(ev.message).toContain(new Date(slot).toISOString());
     expect(await runsOf('late')).toHaveLength(0);
@@ -77,20 +122,37 @@ describe('missed slots', () => {
 describe('suspend and run-now', () => {
   test('suspend stops new runs; the run-now annotation still starts one, once', async () => {
     await createTarget(ns(), 'paused', { schedule: '* * * * *', suspend: true });
-    const t = await waitFor(async () => {
-      const t = await getTarget(ns(), 'paused');
-      return t.status?.phase === 'Suspended' ? t : undefined;
-    }, { what: 'Suspended' });
-    expect(t.status.conditions.find((c: any) => c.type === 'Ready')).toMatchObject({ status: 'True', reason: 'Suspended' });
+    const t = await waitFor(
+      async () => {
+        const t = await getTarget(ns(), 'paused');
+        return t.status?.phase === 'Suspended' ? t : undefined;
+      },
+      { what: 'Suspended' },
+    );
+    expect(t.status.conditions.find((c: any) => c.type === 'Ready')).toMatchObject({
+      status: 'True',
+      reason: 'Suspended',
+    });
     expect(t.status.nextScheduleTime).toBeUndefined();
     await moveClock(manager, clock, new Date(clock.now().getTime() + 180_000));
     await sleep(500);
     expect(await runsOf('paused')).toHaveLength(0);
 
-    await kubectlOk(['annotate', '-n', ns(), 'improvementtarget', 'paused', 'opencode.dev/run-requested-at=2026-11-22T10:00:00Z']);
+    await kubectlOk([
+      'annotate',
+      '-n',
+      ns(),
+      'improvementtarget',
+      'paused',
+      'opencode.dev/run-requested-at=2026-11-22T10:00:00Z',
+    ]);
     const run = await waitFor(async () => (await runsOf('paused'))[0], { what: 'manual run' });
     expect(run.spec).toMatchObject({ trigger: 'manual', runRequest: '2026-11-22T10:00:00Z' });
-    await waitFor(async () => (await getTarget(ns(), 'paused')).status?.lastHandledRunRequest === '2026-11-22T10:00:00Z', { what: 'lastHandledRunRequest' });
+    await waitFor(
+      async () =>
+        (await getTarget(ns(), 'paused')).status?.lastHandledRunRequest === '2026-11-22T10:00:00Z',
+      { what: 'lastHandledRunRequest' },
+    );
     await kpatch('paused', { metadata: { labels: { touched: 'yes' } } }); // any later reconcile must not run it again
     await sleep(800);
     expect(await runsOf('paused')).toHaveLength(1);
@@ -99,37 +161,82 @@ describe('suspend and run-now', () => {
 
 describe('a spec that cannot be acted on', () => {
   test.each([
-    ['bad-cron', { schedule: '61 * * * *' }, 'InvalidSchedule', 'spec.schedule', { schedule: '0 * * * *' }],
-    ['bad-zone', { schedule: '0 * * * *', timeZone: 'Mars/Olympus' }, 'InvalidTimeZone', 'spec.timeZone', { timeZone: 'Europe/Berlin' }],
-  ])('%s → Stalled with a Warning, then recovers when fixed', async (name, spec, reason, field, fix) => {
-    await createTarget(ns(), name, spec);
-    const stalled = await waitFor(async () => condition(name, 'Stalled'), { what: 'Stalled' });
-    expect(stalled).toMatchObject({ status: 'True', reason });
-    expect(stalled.message).toContain(field);
-    expect((await getTarget(ns(), name)).status.phase).toBe('Stalled');
-    await waitFor(async () => (await events(ns(), reason)).some((e) => e.involvedObject.name === name && e.type === 'Warning'), { what: 'Warning event' });
-    await kpatch(name, { spec: fix });
-    await waitFor(async () => !(await condition(name, 'Stalled')) && (await condition(name, 'Ready'))?.status === 'True', { what: 'recovery' });
-    const t = await getTarget(ns(), name);
-    expect(t.status.phase).toBe('Idle');
-    expect(t.status.observedGeneration).toBe(t.metadata.generation);
-  });
+    [
+      'bad-cron',
+      { schedule: '61 * * * *' },
+      'InvalidSchedule',
+      'spec.schedule',
+      { schedule: '0 * * * *' },
+    ],
+    [
+      'bad-zone',
+      { schedule: '0 * * * *', timeZone: 'Mars/Olympus' },
+      'InvalidTimeZone',
+      'spec.timeZone',
+      { timeZone: 'Europe/Berlin' },
+    ],
+  ])(
+    '%s → Stalled with a Warning, then recovers when fixed',
+    async (name, spec, reason, field, fix) => {
+      await createTarget(ns(), name, spec);
+      const stalled = await waitFor(async () => condition(name, 'Stalled'), { what: 'Stalled' });
+      expect(stalled).toMatchObject({ status: 'True', reason });
+      expect(stalled.message).toContain(field);
+      expect((await getTarget(ns(), name)).status.phase).toBe('Stalled');
+      await waitFor(
+        async () =>
+          (await events(ns(), reason)).some(
+            (e) => e.involvedObject.name === name && e.type === 'Warning',
+          ),
+        { what: 'Warning event' },
+      );
+      await kpatch(name, { spec: fix });
+      await waitFor(
+        async () =>
+          !(await condition(name, 'Stalled')) &&
+          (await condition(name, 'Ready'))?.status === 'True',
+        { what: 'recovery' },
+      );
+      const t = await getTarget(ns(), name);
+      expect(t.status.phase).toBe('Idle');
+      expect(t.status.observedGeneration).toBe(t.metadata.generation);
+    },
+  );
 
   test('a missing Secret stalls the target; creating it recovers without a hot loop', async () => {
-    await createTarget(ns(), 'no-secret', { schedule: '0 * * * *', repository: { url: 'https://github.com/acme/x.git', credentialsSecretRef: { name: 'absent', key: 'token' } } });
-    const stalled = await waitFor(async () => condition('no-secret', 'Stalled'), { what: 'Stalled' });
+    await createTarget(ns(), 'no-secret', {
+      schedule: '0 * * * *',
+      repository: {
+        url: 'https://github.com/acme/x.git',
+        credentialsSecretRef: { name: 'absent', key: 'token' },
+      },
+    });
+    const stalled = await waitFor(async () => condition('no-secret', 'Stalled'), {
+      what: 'Stalled',
+    });
     expect(stalled).toMatchObject({ reason: 'SecretNotFound' });
     expect(stalled.message).toContain('spec.repository.credentialsSecretRef');
     const before = await manager.metrics.reconcileTotal.get();
     await sleep(1000);
     const after = await manager.metrics.reconcileTotal.get();
-    const total = (m: typeof before) => m.values.filter((v) => v.labels.controller === 'target').reduce((a, v) => a + v.value, 0);
+    const total = (m: typeof before) =>
+      m.values.filter((v) => v.labels.controller === 'target').reduce((a, v) => a + v.value, 0);
     expect(total(after) - total(before)).toBeLessThan(5); // no hot loop while stalled
 
-    await clients().core.createNamespacedSecret({ namespace: ns(), body: { metadata: { name: 'absent' }, stringData: { wrong: 'x' } } });
+    await clients().core.createNamespacedSecret({
+      namespace: ns(),
+      body: { metadata: { name: 'absent' }, stringData: { wrong: 'x' } },
+    });
     await moveClock(manager, clock, new Date(clock.now().getTime() + 31_000));
-    await waitFor(async () => (await condition('no-secret', 'Stalled'))?.reason === 'SecretKeyNotFound', { what: 'SecretKeyNotFound' });
-    await clients().core.replaceNamespacedSecret({ name: 'absent', namespace: ns(), body: { metadata: { name: 'absent' }, stringData: { token: 'tok_1234567890' } } });
+    await waitFor(
+      async () => (await condition('no-secret', 'Stalled'))?.reason === 'SecretKeyNotFound',
+      { what: 'SecretKeyNotFound' },
+    );
+    await clients().core.replaceNamespacedSecret({
+      name: 'absent',
+      namespace: ns(),
+      body: { metadata: { name: 'absent' }, stringData: { token: 'tok_1234567890' } },
+    });
     await moveClock(manager, clock, new Date(clock.now().getTime() + 31_000));
     await waitFor(async () => !(await condition('no-secret', 'Stalled')), { what: 'recovered' });
   });

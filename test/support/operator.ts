@@ -1,9 +1,14 @@
 // Runs the real operator (Manager) in the test process against the test
 // API server, with a clock the test moves.
 import { Writable } from 'node:stream';
-import { BatchV1Api, CoordinationV1Api, CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
+import {
+  BatchV1Api,
+  CoordinationV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+} from '@kubernetes/client-node';
 import { GROUP, VERSION } from '../../src/crds/index.ts';
-import { ManualClock } from '../../src/kube/clock.ts';
+import type { ManualClock } from '../../src/kube/clock.ts';
 import { Manager, type ManagerOptions } from '../../src/operator/manager.ts';
 import { createLogger } from '../../src/util/logger.ts';
 import { kubeConfig } from './kube.ts';
@@ -16,7 +21,9 @@ export class LogBuffer extends Writable {
   }
 }
 
-export function startManager(opts: Partial<ManagerOptions> & { clock?: ManualClock; namespaces: string[] }) {
+export function startManager(
+  opts: Partial<ManagerOptions> & { clock?: ManualClock; namespaces: string[] },
+) {
   const logs = new LogBuffer();
   const m = new Manager({
     kc: kubeConfig(),
@@ -30,25 +37,51 @@ export function startManager(opts: Partial<ManagerOptions> & { clock?: ManualClo
 
 export const clients = () => {
   const kc = kubeConfig();
-  return { custom: kc.makeApiClient(CustomObjectsApi), batch: kc.makeApiClient(BatchV1Api), core: kc.makeApiClient(CoreV1Api), coordination: kc.makeApiClient(CoordinationV1Api) };
+  return {
+    custom: kc.makeApiClient(CustomObjectsApi),
+    batch: kc.makeApiClient(BatchV1Api),
+    core: kc.makeApiClient(CoreV1Api),
+    coordination: kc.makeApiClient(CoordinationV1Api),
+  };
 };
 
 export async function listRuns(namespace: string): Promise<any[]> {
-  const res = (await clients().custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: 'improvementruns' })) as any;
+  const res = (await clients().custom.listNamespacedCustomObject({
+    group: GROUP,
+    version: VERSION,
+    namespace,
+    plural: 'improvementruns',
+  })) as any;
   return res.items;
 }
 
 export async function getTarget(namespace: string, name: string): Promise<any> {
-  return clients().custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: 'improvementtargets', name });
+  return clients().custom.getNamespacedCustomObject({
+    group: GROUP,
+    version: VERSION,
+    namespace,
+    plural: 'improvementtargets',
+    name,
+  });
 }
 
-export async function createTarget(namespace: string, name: string, spec: Record<string, unknown>, annotations?: Record<string, string>): Promise<any> {
+export async function createTarget(
+  namespace: string,
+  name: string,
+  spec: Record<string, unknown>,
+  annotations?: Record<string, string>,
+): Promise<any> {
   return clients().custom.createNamespacedCustomObject({
     group: GROUP,
     version: VERSION,
     namespace,
     plural: 'improvementtargets',
-    body: { apiVersion: `${GROUP}/${VERSION}`, kind: 'ImprovementTarget', metadata: { name, annotations }, spec: { repository: { url: 'https://github.com/acme/demo.git' }, ...spec } },
+    body: {
+      apiVersion: `${GROUP}/${VERSION}`,
+      kind: 'ImprovementTarget',
+      metadata: { name, annotations },
+      spec: { repository: { url: 'https://github.com/acme/demo.git' }, ...spec },
+    },
   });
 }
 
