@@ -2,6 +2,7 @@
 // resolved as kubectl resolves them, and the few calls the subcommands make.
 import { existsSync } from 'node:fs';
 import {
+  ApiException,
   CustomObjectsApi,
   KubeConfig,
   PatchStrategy,
@@ -44,6 +45,24 @@ function loadKubeConfig(o: GlobalOptions): KubeConfig {
   return kc;
 }
 
+/**
+ * As client-go: a 429 (or 5xx) that carries Retry-After is retried after that
+ * delay. A fresh API server answers "storage is (re)initializing" this way.
+ */
+export async function withRetryAfter<T>(call: () => Promise<T>, attempts = 6): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await call();
+    } catch (err) {
+      const retryAfter = err instanceof ApiException ? err.headers?.['retry-after'] : undefined;
+      const retriable = err instanceof ApiException && (err.code === 429 || err.code >= 500);
+      if (!retriable || retryAfter === undefined || i >= attempts) throw err;
+      const seconds = Math.min(Math.max(Number(retryAfter) || 1, 0.1), 5);
+      await new Promise((r) => setTimeout(r, seconds * 1000));
+    }
+  }
+}
+
 /** A connection to one namespace of one cluster, with errors already explained. */
 export class PluginClient {
   readonly namespace: string;
@@ -65,13 +84,15 @@ export class PluginClient {
 
   async getTarget(name: string): Promise<ImprovementTarget> {
     try {
-      return (await this.custom.getNamespacedCustomObject({
-        group: GROUP,
-        version: VERSION,
-        namespace: this.namespace,
-        plural: TARGET.plural,
-        name,
-      })) as ImprovementTarget;
+      return (await withRetryAfter(() =>
+        this.custom.getNamespacedCustomObject({
+          group: GROUP,
+          version: VERSION,
+          namespace: this.namespace,
+          plural: TARGET.plural,
+          name,
+        }),
+      )) as ImprovementTarget;
     } catch (err) {
       throw toPluginError(err, this.subject('improvementtarget', name));
     }
@@ -80,16 +101,18 @@ export class PluginClient {
   /** A JSON merge patch (RFC 7386) on the target: what `kubectl patch --type=merge` sends. */
   async patchTarget(name: string, body: object): Promise<ImprovementTarget> {
     try {
-      return (await this.custom.patchNamespacedCustomObject(
-        {
-          group: GROUP,
-          version: VERSION,
-          namespace: this.namespace,
-          plural: TARGET.plural,
-          name,
-          body,
-        },
-        mergePatch,
+      return (await withRetryAfter(() =>
+        this.custom.patchNamespacedCustomObject(
+          {
+            group: GROUP,
+            version: VERSION,
+            namespace: this.namespace,
+            plural: TARGET.plural,
+            name,
+            body,
+          },
+          mergePatch,
+        ),
       )) as ImprovementTarget;
     } catch (err) {
       throw toPluginError(err, this.subject('improvementtarget', name));
@@ -98,13 +121,15 @@ export class PluginClient {
 
   async listRuns(target: string): Promise<ImprovementRun[]> {
     try {
-      const res = (await this.custom.listNamespacedCustomObject({
-        group: GROUP,
-        version: VERSION,
-        namespace: this.namespace,
-        plural: RUN.plural,
-        labelSelector: `${LABEL_TARGET}=${target}`,
-      })) as { items: ImprovementRun[] };
+      const res = (await withRetryAfter(() =>
+        this.custom.listNamespacedCustomObject({
+          group: GROUP,
+          version: VERSION,
+          namespace: this.namespace,
+          plural: RUN.plural,
+          labelSelector: `${LABEL_TARGET}=${target}`,
+        }),
+      )) as { items: ImprovementRun[] };
       return res.items;
     } catch (err) {
       throw toPluginError(err, this.subject('improvementrun'));
