@@ -142,7 +142,7 @@ describe('status', () => {
     expect(r.stdout).toMatch(
       /^Not acting: +suspended: no scheduled runs until resumed \(kubectl improve resume st-susp\)/m,
     );
-    expect(r.stdout).toMatch(/^Recent runs:\n  <none>$/m);
+    expect(r.stdout).toMatch(/^Recent runs:\n {2}<none>$/m);
   });
 
   test('a stalled target shows the Stalled message as the reason', async () => {
@@ -210,13 +210,13 @@ describe('status', () => {
     );
     expect(r.stdout).toMatch(/^Coverage: +72\.4% \(previous 67\.1%\)$/m);
     expect(r.stdout).toMatch(/^Open PRs: +1$/m);
-    expect(r.stdout).toMatch(/^Last run: +st-idle-b  Failed  at 2026-01-01T00:00:00Z$/m);
+    expect(r.stdout).toMatch(/^Last run: +st-idle-b {2}Failed {2}at 2026-01-01T00:00:00Z$/m);
     const runs = r.stdout.slice(r.stdout.indexOf('Recent runs:')).split('\n').slice(1, -1);
-    expect(runs[0]).toMatch(/^  NAME +TRIGGER +PHASE +TYPE +PRIORITY +PR +REASON +AGE$/);
+    expect(runs[0]).toMatch(/^ {2}NAME +TRIGGER +PHASE +TYPE +PRIORITY +PR +REASON +AGE$/);
     expect(runs[1]).toMatch(
-      /^  st-idle-a +manual +Succeeded +tests +P2 +https:\/\/github\.com\/acme\/demo\/pull\/42 +- +\d+s$/,
+      /^ {2}st-idle-a +manual +Succeeded +tests +P2 +https:\/\/github\.com\/acme\/demo\/pull\/42 +- +\d+s$/,
     );
-    expect(runs[2]).toMatch(/^  st-idle-b +schedule +Failed +- +- +- +TestsFailed +\d+s$/);
+    expect(runs[2]).toMatch(/^ {2}st-idle-b +schedule +Failed +- +- +- +TestsFailed +\d+s$/);
     expect(runs).toHaveLength(3); // the other target's run is not listed
 
     const json = await improve('status', 'st-idle', '-o', 'json');
