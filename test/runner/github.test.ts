@@ -15,6 +15,7 @@ import { readImprovements } from '../../src/runner/state/index.ts';
 import { runWorkflow } from '../../src/runner/workflow/run.ts';
 import type { Logger } from '../../src/util/logger.ts';
 import {
+  BREAKING_EDIT,
   DOC_EDIT,
   capturedLogger,
   git,
@@ -197,6 +198,28 @@ describe('GitHub forge', () => {
     const [pr] = gh.pulls('acme', repo);
     expect(pr).toMatchObject({ head: outcome.branch, base: 'main', title: 'Document add' });
     expect(sb.sha('develop')).toBeUndefined();
+  });
+
+  it('asks a human through a question issue after repeated failures, then comments on it', async () => {
+    const repo = setup({ withWorkBranch: true });
+    const over = { policy: { maxConsecutiveFailures: 2 } };
+    const fail = () => {
+      ollama.script([planFor(/^docs:src\/math\.js$/), BREAKING_EDIT, BREAKING_EDIT]);
+      return run(repo, over);
+    };
+    expect((await fail()).outcome.failure?.reason).toBe('TestsFailed');
+    expect(gh.issues('acme', repo)).toEqual([]);
+    const second = await fail();
+    expect(second.outcome.message).toMatch(/2 failure\(s\) in a row; asked a human/);
+    const [issue] = gh.issues('acme', repo);
+    expect(issue).toMatchObject({ labels: ['opencode-question'], state: 'open' });
+    expect(issue!.body).toContain('The last 2 improvement runs on `develop` failed.');
+    await fail();
+    expect(gh.issues('acme', repo)).toHaveLength(1);
+    expect(gh.issues('acme', repo)[0]!.comments).toHaveLength(1);
+    // Nothing but the state log reached the work branch, and no PR was opened.
+    expect(sb.show('develop', 'src/math.js')).toBe(sb.show('main', 'src/math.js'));
+    expect(gh.pulls('acme', repo)).toEqual([]);
   });
 
   it('never writes the token into any file, log, status line or forge object', async () => {

@@ -61,9 +61,12 @@ export class GitClient {
   }
 
   private make(baseDir: string): SimpleGit {
-    return simpleGit({ baseDir, allowEnvironment: Object.keys(this.env).filter(isGitVar) }).env(
-      this.env,
-    );
+    return simpleGit({
+      baseDir,
+      allowEnvironment: Object.keys(this.env).filter(isGitVar),
+      // Our own GIT_CONFIG_COUNT carries only the scoped auth header (see credentialEnv).
+      unsafe: { allowUnsafeConfigEnvCount: 'GIT_CONFIG_COUNT' in this.env },
+    }).env(this.env);
   }
 
   private get git(): SimpleGit {
