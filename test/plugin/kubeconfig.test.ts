@@ -105,8 +105,15 @@ describe('namespace and context', () => {
 
 describe('clear errors, exit code 1, never a stack trace', () => {
   test('a missing target', async () => {
-    for (const sub of [['status'], ['suspend'], ['resume'], ['run'], ['rollback', '--reset']]) {
-      const r = await plugin(['-n', ns(), sub[0], 'nope', ...sub.slice(1)]);
+    const subs: Array<[string, ...string[]]> = [
+      ['status'],
+      ['suspend'],
+      ['resume'],
+      ['run'],
+      ['rollback', '--reset'],
+    ];
+    for (const [sub, ...flags] of subs) {
+      const r = await plugin(['-n', ns(), sub, 'nope', ...flags]);
       expect(r).toEqual({
         code: 1,
         stdout: '',
