@@ -13,7 +13,8 @@ import { createLlmImprover } from './improver/index.ts';
 import { createLlmProvider } from './llm/index.ts';
 import type { RunOutcome } from './outcome.ts';
 import { outcomeLine, StatusWriter } from './report/status.ts';
-import type { Improver } from './types.ts';
+import type { Candidate, EditPolicy, Improver } from './types.ts';
+import { createBuiltinImprover } from './builtin/index.ts';
 import { runWorkflow, type WorkflowResult } from './workflow/run.ts';
 import type { WorkflowInput } from './workflow/context.ts';
 
@@ -21,9 +22,6 @@ export { runWorkflow, type WorkflowResult } from './workflow/run.ts';
 export type { RunReport, WorkflowDeps, WorkflowInput } from './workflow/context.ts';
 export { readJobEnv, resolveOptions, parseTargetSpec, RUN_OPTIONS } from './config.ts';
 export { StatusWriter, outcomeStatus, outcomeLine } from './report/status.ts';
-
-/** Where the built-in (no model) improver lives; loaded only when chosen. */
-const BUILTIN_MODULE = './builtin/index.ts';
 
 export async function createImprover(
   spec: ImprovementTargetSpec,
@@ -34,12 +32,7 @@ export async function createImprover(
     maxLinesChanged: spec.policy.maxLinesChanged,
     protectedPaths: [...spec.policy.protectedPaths, `${spec.stateDir}/**`],
   };
-  if (spec.model.provider === 'builtin') {
-    const mod = (await import(BUILTIN_MODULE)) as {
-      createBuiltinImprover: (o: { policy: typeof policy; logger: Logger }) => Improver;
-    };
-    return mod.createBuiltinImprover({ policy, logger: opts.logger });
-  }
+  if (spec.model.provider === 'builtin') return builtinForCandidates(policy, opts.logger);
   const llm = createLlmProvider({
     provider: spec.model.provider,
     host: opts.hostOverride ?? spec.model.host,
@@ -48,6 +41,25 @@ export async function createImprover(
     logger: opts.logger,
   });
   return createLlmImprover(llm, { numCtx: spec.model.contextTokens, policy, logger: opts.logger });
+}
+
+/**
+ * The built-in rules scan the repository themselves; each run they may only
+ * use the improvement types that policy (allowedTypes, ramp-up) left in the
+ * candidate list.
+ */
+function builtinForCandidates(policy: EditPolicy, logger: Logger): Improver {
+  const make = (candidates: Candidate[]) =>
+    createBuiltinImprover({
+      policy,
+      logger,
+      allowedTypes: [...new Set(candidates.map((c) => c.type))],
+    });
+  return {
+    provider: 'builtin',
+    propose: (ctx, candidates) => make(candidates).propose(ctx, candidates),
+    repair: (ctx, previous, tail) => make([previous.candidate]).repair(ctx, previous, tail),
+  };
 }
 
 export function forgeFor(

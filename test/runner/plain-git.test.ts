@@ -2,10 +2,12 @@
 // double: happy path with the fast-forward of main, failing tests, the work
 // branch moving during the run, and a second run on top of the first.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startOllamaDouble, type OllamaDouble } from '../doubles/ollama/server.ts';
 import { runOnce } from '../../src/runner/index.ts';
+import { repoRoot } from '../support/kube.ts';
 import { readImprovements, readState } from '../../src/runner/state/index.ts';
 import type { WorkflowDeps } from '../../src/runner/workflow/context.ts';
 import { runTests } from '../../src/runner/testing/run-tests.ts';
@@ -177,5 +179,45 @@ describe('plain git forge', () => {
     expect(subjects).toContain('docs(math): Document add');
     expect(sb.show('develop', 'NOTES.md')).toBe('human notes\n');
     expect(sb.show('develop', 'src/math.js')).toContain('/** Adds two numbers. */');
+  });
+
+  it('runs from the CLI with the built-in improver and commits a style fix', () => {
+    sb = sandbox();
+    const human = sb.humanClone();
+    writeFileSync(
+      join(human, 'src', 'math.js'),
+      readFileSync(join(human, 'src', 'math.js'), 'utf8').replace(
+        'return a + b;',
+        'return a + b;   ',
+      ),
+    );
+    git(human, ['commit', '--quiet', '-am', 'feat: sloppy edit']);
+    git(human, ['push', '--quiet', 'origin', 'main']);
+    const r = spawnSync(
+      join(repoRoot, 'node_modules/.bin/node'),
+      [
+        'src/cli/runner.ts',
+        'run',
+        '--repo',
+        sb.bare,
+        '--model-provider',
+        'builtin',
+        '--test-command',
+        'node --test',
+        '--workspace',
+        sb.workspace,
+      ],
+      { cwd: repoRoot, encoding: 'utf8' },
+    );
+    expect(r.status).toBe(0);
+    const outcome = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
+    expect(outcome).toMatchObject({
+      phase: 'Succeeded',
+      branch: 'develop',
+      improvement: { type: 'style' },
+    });
+    expect(r.stdout).toContain('-  return a + b;   ');
+    expect(sb.show('develop', 'src/math.js')).toContain('return a + b;\n');
+    expect(sb.log('develop')[1]).toMatch(/^style\(/);
   });
 });
