@@ -3,7 +3,7 @@
 // branch moving during the run, and a second run on top of the first.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startOllamaDouble, type OllamaDouble } from '../doubles/ollama/server.ts';
 import { runOnce } from '../../src/runner/index.ts';
@@ -219,5 +219,63 @@ describe('plain git forge', () => {
     expect(r.stdout).toContain('-  return a + b;   ');
     expect(sb.show('develop', 'src/math.js')).toContain('return a + b;\n');
     expect(sb.log('develop')[1]).toMatch(/^style\(/);
+  });
+
+  it('syncs the work branch with main by merging main in, and earns ramp-up levels by merged results', async () => {
+    sb = sandbox('node-basic', { withWorkBranch: true });
+    const human = sb.humanClone();
+    // Two documentation improvements already merged into main (IMPROVEMENTS.md on develop records them).
+    git(human, ['checkout', '--quiet', 'develop']);
+    const commits: string[] = [];
+    for (const n of [1, 2]) {
+      writeFileSync(join(human, `DOC${n}.md`), `doc ${n}\n`);
+      git(human, ['add', `DOC${n}.md`]);
+      git(human, ['commit', '--quiet', '-m', `docs: doc ${n}`]);
+      commits.push(git(human, ['rev-parse', 'HEAD']));
+    }
+    git(human, ['push', '--quiet', 'origin', 'develop']);
+    git(human, ['checkout', '--quiet', 'main']);
+    git(human, ['merge', '--quiet', '--ff-only', 'develop']);
+    writeFileSync(join(human, 'MAIN_ONLY.md'), 'main moved\n');
+    writeFileSync(
+      join(human, 'src', 'extra.js'),
+      '// TODO: split this module\n// FIXME: overflow on big numbers\nexport const big = 1;\n',
+    );
+    git(human, ['add', 'MAIN_ONLY.md', 'src/extra.js']);
+    git(human, ['commit', '--quiet', '-m', 'docs: main moved on']);
+    git(human, ['push', '--quiet', 'origin', 'main']);
+    git(human, ['checkout', '--quiet', 'develop']);
+    const log = [
+      '# Improvements',
+      '',
+      ...commits.flatMap((c, i) => [
+        `### 2026-11-0${i + 1} - Doc ${i + 1}`,
+        '- **Type**: documentation',
+        `- **Commit**: ${c.slice(0, 12)}`,
+        '',
+      ]),
+    ].join('\n');
+    mkdirSync(join(human, '.opencode'), { recursive: true });
+    writeFileSync(join(human, '.opencode', 'IMPROVEMENTS.md'), log);
+    git(human, ['add', '.opencode/IMPROVEMENTS.md']);
+    git(human, ['commit', '--quiet', '-m', 'chore: seed improvements log']);
+    git(human, ['push', '--quiet', 'origin', 'develop']);
+
+    ollama.script([planFor(/^docs:src\/math\.js$/), DOC_EDIT]);
+    const { result } = run();
+    const { outcome, report } = await result;
+    expect(outcome.phase).toBe('Succeeded');
+    // Level 1 earned by the two merged docs changes: refactoring is allowed, tests are not yet.
+    expect(report.rampLevel).toBe(1);
+    const blockedTypes = report.blocked.map((b) => b.candidate.type);
+    expect(blockedTypes).toEqual(expect.arrayContaining(['tests', 'bugfix']));
+    expect(blockedTypes).not.toContain('refactoring');
+    expect(report.candidates.some((c) => c.type === 'refactoring')).toBe(true);
+    expect(sb.show('develop', 'MAIN_ONLY.md')).toBe('main moved\n');
+    expect(sb.log('develop')).toContain('chore: sync develop with main');
+    // The human's entries are still there, below the new one.
+    const text = sb.show('develop', '.opencode/IMPROVEMENTS.md') ?? '';
+    expect(text).toContain('### 2026-11-01 - Doc 1');
+    expect(text.indexOf('Document add')).toBeLessThan(text.indexOf('Doc 1'));
   });
 });

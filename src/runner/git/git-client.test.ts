@@ -66,3 +66,18 @@ describe('credentials', () => {
     await expect(g.clone(`/nonexistent/${TOKEN}`)).rejects.not.toThrow(new RegExp(TOKEN));
   });
 });
+
+describe('exit codes', () => {
+  it('answers ancestry from the exit code, not from stderr', async () => {
+    const g = new GitClient(join(root, 'anc'), { author: { name: 'b', email: 'b@e.x' } });
+    await g.init();
+    writeFileSync(join(g.dir, 'a'), '1');
+    await g.add(['a']);
+    const first = await g.commit('one');
+    writeFileSync(join(g.dir, 'a'), '2');
+    await g.add(['a']);
+    const second = await g.commit('two');
+    expect(await g.isAncestor(first, second)).toBe(true);
+    expect(await g.isAncestor(second, first)).toBe(false);
+  });
+});

@@ -66,6 +66,14 @@ export class GitClient {
       allowEnvironment: Object.keys(this.env).filter(isGitVar),
       // Our own GIT_CONFIG_COUNT carries only the scoped auth header (see credentialEnv).
       unsafe: { allowUnsafeConfigEnvCount: 'GIT_CONFIG_COUNT' in this.env },
+      // simple-git treats a non-zero exit with empty stderr as success; for
+      // `merge-base --is-ancestor` or a conflicted merge that is the answer.
+      errors: (error, result) => {
+        if (error) return error;
+        if (result.exitCode === 0) return undefined;
+        const out = Buffer.concat([...result.stdErr, ...result.stdOut]);
+        return out.length ? out : Buffer.from(`exit code ${result.exitCode}`);
+      },
     }).env(this.env);
   }
 
