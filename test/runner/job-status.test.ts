@@ -4,8 +4,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { CustomObjectsApi } from '@kubernetes/client-node';
-import { installCrds, kubeConfig, repoRoot, useNamespace } from '../support/kube.ts';
+import { readFileSync } from 'node:fs';
+import { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import { installCrds, kubeConfig, kubectlOk, repoRoot, useNamespace } from '../support/kube.ts';
 import { startOllamaDouble, type OllamaDouble } from '../doubles/ollama/server.ts';
 import { runJob } from '../../src/runner/index.ts';
 import { DOC_EDIT, capturedLogger, git, planFor, sandbox, type Sandbox } from './support.ts';
@@ -15,12 +16,36 @@ let ollama: OllamaDouble;
 let sb: Sandbox;
 beforeAll(async () => {
   await installCrds();
+  // The runner's shipped Role and RoleBinding (config/rbac/runner), in this namespace.
+  const rbac = ['role.yaml', 'role-binding.yaml']
+    .map((f) => readFileSync(join(repoRoot, 'config/rbac/runner', f), 'utf8'))
+    .join('\n---\n')
+    .replace(/namespace: opencode/g, `namespace: ${ns()}`);
+  await kubectlOk(['apply', '-n', ns(), '-f', '-'], { input: rbac });
   ollama = await startOllamaDouble({ models: ['codellama:7b-code'] });
 });
 afterAll(() => ollama.close());
 afterEach(() => sb?.cleanup());
 
 const api = () => kubeConfig().makeApiClient(CustomObjectsApi);
+
+/** Credentials of the runner's service account (impersonated), with only its narrow RBAC. */
+function runnerKubeConfig(): KubeConfig {
+  const kc = kubeConfig();
+  const current = kc.getCurrentUser()!.name;
+  const out = new KubeConfig();
+  out.loadFromOptions({
+    clusters: kc.clusters,
+    contexts: kc.contexts,
+    currentContext: kc.currentContext,
+    users: kc.users.map((u) =>
+      u.name === current
+        ? { ...u, impersonateUser: `system:serviceaccount:${ns()}:opencode-runner` }
+        : u,
+    ),
+  });
+  return out;
+}
 const ref = (name: string) => ({
   group: 'opencode.dev',
   version: 'v1alpha1',
@@ -72,7 +97,7 @@ describe('runner job', () => {
     const { logger } = capturedLogger();
     const outcome = await runJob({
       logger,
-      kubeConfig: kubeConfig(),
+      kubeConfig: runnerKubeConfig(),
       env: jobEnv('demo-100', {
         repository: { url: sb.url, provider: 'git' },
         schedule: '@daily',
@@ -93,6 +118,10 @@ describe('runner job', () => {
       tests: { command: 'node --test', passed: true },
     });
     expect(Date.parse(status.startTime)).toBeLessThanOrEqual(Date.parse(status.completionTime));
+    // That identity can patch the status and nothing else, not even read the run.
+    await expect(
+      runnerKubeConfig().makeApiClient(CustomObjectsApi).getNamespacedCustomObject(ref('demo-100')),
+    ).rejects.toMatchObject({ code: 403 });
   });
 
   it('fails fast on an invalid target spec, naming the field, and still reports it', async () => {
