@@ -67,6 +67,12 @@ async function nextSlotWithMargin(marginMs: number): Promise<number> {
   return slot;
 }
 
+/** A daily schedule (UTC) that fires at exactly this slot, and at no minute before it. */
+const cronAt = (slot: number) => {
+  const d = new Date(slot);
+  return `${d.getUTCMinutes()} ${d.getUTCHours()} * * *`;
+};
+
 async function bulk<T>(
   items: T[],
   concurrency: number,
@@ -126,7 +132,8 @@ async function ours(cp: ControlPlane, kc: KubeConfig, n: number): Promise<Result
           metadata: { name },
           spec: {
             repository: { url: 'https://github.com/acme/x.git' },
-            schedule: '* * * * *',
+            schedule: cronAt(slot),
+            timeZone: 'Etc/UTC',
             startingDeadlineSeconds: 300,
           },
         },
@@ -168,7 +175,8 @@ async function cronjobs(kc: KubeConfig, n: number): Promise<Result> {
           body: {
             metadata: { name },
             spec: {
-              schedule: '* * * * *',
+              schedule: cronAt(slot),
+              timeZone: 'Etc/UTC',
               startingDeadlineSeconds: 300,
               jobTemplate: {
                 spec: {

@@ -83,6 +83,25 @@ describe('account', () => {
   });
 });
 
+test('merges are counted once per run, and successful rollbacks as reverted', () => {
+  const pr = {
+    pullRequest: { number: 7, url: 'u', merged: true, mergedAt: '2026-01-01T01:00:00Z' },
+  };
+  const runs = [
+    run('a', 'Succeeded', 1, pr),
+    run('b', 'Succeeded', 2, pr),
+    run('c', 'Succeeded', 3, { pullRequest: { number: 8 } }),
+  ];
+  const rb = run('rb', 'Succeeded', 4);
+  rb.spec.trigger = 'rollback';
+  const first = account(undefined, [...runs, rb]);
+  expect(first.status.totals).toMatchObject({ merged: 2, reverted: 1, succeeded: 4 });
+  expect(first.newlyMerged.map((r) => r.metadata.name)).toEqual(['a', 'b']);
+  const again = account(first.status, [...runs, rb]);
+  expect(again.status.totals).toMatchObject({ merged: 2, reverted: 1 });
+  expect(again.newlyMerged).toEqual([]);
+});
+
 describe('runsToPrune', () => {
   test('keeps the newest N successful (incl. NoChange) and M failed; never active or uncounted runs', () => {
     const runs = [

@@ -4,6 +4,7 @@ import type { ImprovementTargetStatus } from '../crds/index.ts';
 import { isTerminal, type ImprovementRun } from './types.ts';
 
 export const LABEL_COUNTED = 'opencode.dev/counted';
+export const LABEL_MERGE_COUNTED = 'opencode.dev/merge-counted';
 const MAX_COUNTED = 64;
 
 type Totals = NonNullable<ImprovementTargetStatus['totals']>;
@@ -27,7 +28,14 @@ export interface Accounted {
   status: ImprovementTargetStatus;
   /** Runs counted by this call, oldest first: emit their Events and metrics once the status is saved. */
   newlyCounted: ImprovementRun[];
+  /** Runs whose pull request was first seen merged by this call. */
+  newlyMerged: ImprovementRun[];
 }
+
+const mergeKey = (r: ImprovementRun) => `merged:${r.metadata.name}`;
+const isMergeCounted = (r: ImprovementRun, status: ImprovementTargetStatus | undefined) =>
+  r.metadata.labels?.[LABEL_MERGE_COUNTED] === 'true' ||
+  (status?.countedRuns ?? []).includes(mergeKey(r));
 
 export function account(
   prior: ImprovementTargetStatus | undefined,
@@ -41,6 +49,7 @@ export function account(
   for (const run of fresh) {
     const s = run.status!;
     totals.runs++;
+    if (s.phase === 'Succeeded' && run.spec.trigger === 'rollback') totals.reverted++;
     if (s.phase === 'Succeeded') totals.succeeded++;
     else if (s.phase === 'NoChange') totals.noChange++;
     else totals.failed++;
@@ -61,12 +70,13 @@ export function account(
       };
     }
   }
-  if (fresh.length)
-    status.countedRuns = [
-      ...(prior?.countedRuns ?? []),
-      ...fresh.map((r) => r.metadata.name),
-    ].slice(-MAX_COUNTED);
-  return { status, newlyCounted: fresh };
+  // A pull request reaching main is counted once per run it carries, whoever saw it (operator or a later run).
+  const merged = runs.filter((r) => r.status?.pullRequest?.merged && !isMergeCounted(r, prior));
+  totals.merged += merged.length;
+  const added = [...fresh.map((r) => r.metadata.name), ...merged.map(mergeKey)];
+  if (added.length)
+    status.countedRuns = [...(prior?.countedRuns ?? []), ...added].slice(-MAX_COUNTED);
+  return { status, newlyCounted: fresh, newlyMerged: merged };
 }
 
 /** Finished, counted runs beyond the history limits, oldest first. NoChange counts as successful history. */

@@ -22,6 +22,8 @@ export const REASON = {
   RunNoChange: 'RunNoChange',
   RunFailed: 'RunFailed',
   JobCreated: 'JobCreated',
+  PriorityIssue: 'PriorityIssue',
+  PullRequestMerged: 'PullRequestMerged',
 } as const;
 
 /** Sets (or, with status undefined, removes) one condition; lastTransitionTime moves only on a status change. */

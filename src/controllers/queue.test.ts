@@ -96,23 +96,34 @@ describe('WorkQueue', () => {
     q.shutdown();
   });
 
-  test('a failing handler is retried after its backoff', async () => {
+  test('a failing handler is retried after its backoff, in real time whatever the schedule clock says', async () => {
     const clock = new ManualClock(new Date(0));
-    const q = new WorkQueue({ clock, baseDelayMs: 1000 });
+    const q = new WorkQueue({ clock, baseDelayMs: 150 });
+    const calls: number[] = [];
+    const started = Date.now();
+    const running = q.run(1, async () => {
+      calls.push(Date.now() - started);
+      if (calls.length === 1) throw new Error('boom');
+    });
+    q.add('x');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(calls).toHaveLength(1); // the manual clock never moved, yet the retry is coming
+    await new Promise((r) => setTimeout(r, 200));
+    q.shutdown();
+    await running;
+    expect(calls).toHaveLength(2);
+    expect(calls[1]!).toBeGreaterThanOrEqual(140);
+  });
+
+  test('an error that names its retry delay skips the backoff ladder', async () => {
+    const q = new WorkQueue({ clock: new ManualClock(new Date(0)), baseDelayMs: 10_000 });
     let calls = 0;
     const running = q.run(1, async () => {
       calls++;
-      if (calls === 1) throw new Error('boom');
+      if (calls === 1) throw Object.assign(new Error('conflict'), { retryAfterMs: 20 });
     });
     q.add('x');
-    await tick();
-    expect(calls).toBe(1);
-    clock.advance(999);
-    await tick();
-    expect(calls).toBe(1);
-    clock.advance(1);
-    await tick();
-    await tick();
+    await new Promise((r) => setTimeout(r, 120));
     q.shutdown();
     await running;
     expect(calls).toBe(2);

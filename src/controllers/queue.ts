@@ -6,7 +6,7 @@
 // failures cannot hammer the API server), while ordinary adds are not
 // throttled. Delayed adds use the Clock, so a requeue at the next cron slot
 // is a timer, not a polling loop.
-import type { Clock } from '../kube/clock.ts';
+import { realClock, type Clock } from '../kube/clock.ts';
 
 export interface QueueOptions {
   clock: Clock;
@@ -66,15 +66,19 @@ export class WorkQueue {
     this.waiters.shift()?.();
   }
 
-  /** Adds key after ms; an earlier pending add for the same key wins. */
-  addAfter(key: string, ms: number): void {
+  /**
+   * Adds key after ms by the queue's clock (schedule requeues); an earlier
+   * pending add for the same key wins. Retries pass realClock: backoff is
+   * about the API server's time, not the schedule's.
+   */
+  addAfter(key: string, ms: number, clock: Clock = this.clock): void {
     if (this.shuttingDown) return;
     if (ms <= 0) return this.add(key);
     const at = this.clock.now().getTime() + ms;
     const existing = this.timers.get(key);
     if (existing && existing.at <= at) return;
     existing?.cancel();
-    const cancel = this.clock.after(ms, () => {
+    const cancel = clock.after(ms, () => {
       this.timers.delete(key);
       this.add(key);
     });
@@ -89,7 +93,7 @@ export class WorkQueue {
       Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** n),
       this.reserveToken(),
     );
-    this.addAfter(key, delay);
+    this.addAfter(key, delay, realClock);
     return delay;
   }
 
@@ -107,8 +111,12 @@ export class WorkQueue {
           const res = await handle(key);
           this.forget(key);
           if (res?.requeueAfterMs !== undefined) this.addAfter(key, res.requeueAfterMs);
-        } catch {
-          this.addRateLimited(key);
+        } catch (err) {
+          // An error that says when to come back (e.g. a write conflict on a
+          // stale cache) is expected: no backoff step, no token.
+          const after = (err as { retryAfterMs?: unknown } | null)?.retryAfterMs;
+          if (typeof after === 'number') this.addAfter(key, after, realClock);
+          else this.addRateLimited(key);
         } finally {
           this.done(key);
         }

@@ -46,24 +46,7 @@ export class RunReconciler {
     const exec = executor.observe(run);
     if (exec.state === 'absent') {
       if (run.status?.jobName) return this.checkVanished(run);
-      await executor.launch(target, run);
-      const now = clock.now();
-      if (run.spec.trigger === 'schedule' && run.spec.scheduledTime) {
-        const lag = (now.getTime() - Date.parse(run.spec.scheduledTime)) / 1000;
-        this.d.metrics.scheduleLag.observe(
-          { namespace, target: target.metadata.name },
-          Math.max(lag, 0),
-        );
-      }
-      await this.d.api.patchStatus('improvementruns', namespace, name, {
-        status: { phase: run.status?.phase ?? 'Pending', jobName: name },
-      });
-      void this.d.recorder.event(
-        run,
-        'Normal',
-        REASON.JobCreated,
-        `${executor.name === 'job' ? 'created Job' : 'started local runner'} ${name}`,
-      );
+      await this.launch(target, run);
       return;
     }
     if (exec.state === 'active') return;
@@ -77,6 +60,26 @@ export class RunReconciler {
         ? { reason: exec.reason, message: exec.message }
         : { reason: 'JobFailed', message: 'the runner exited without reporting an outcome' };
     await this.markFailed(fresh, failure);
+  }
+
+  /** Starts the run's execution (idempotent) and records it: Job name, schedule lag, an Event. */
+  async launch(target: ImprovementTarget, run: ImprovementRun): Promise<void> {
+    const namespace = run.metadata.namespace!;
+    const name = run.metadata.name;
+    await this.d.executor.launch(target, run);
+    if (run.status?.jobName) return;
+    if (run.spec.trigger === 'schedule' && run.spec.scheduledTime) {
+      const lag = (this.d.clock.now().getTime() - Date.parse(run.spec.scheduledTime)) / 1000;
+      this.d.metrics.scheduleLag.observe(
+        { namespace, target: target.metadata.name },
+        Math.max(lag, 0),
+      );
+    }
+    await this.d.api.patchStatus('improvementruns', namespace, name, {
+      status: { phase: run.status?.phase ?? 'Pending', jobName: name },
+    });
+    const what = this.d.executor.name === 'job' ? 'created Job' : 'started local runner';
+    void this.d.recorder.event(run, 'Normal', REASON.JobCreated, `${what} ${name}`);
   }
 
   private async checkVanished(run: ImprovementRun): Promise<WorkResult> {

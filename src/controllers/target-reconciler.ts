@@ -22,13 +22,21 @@ import {
   type ParsedSchedule,
 } from '../scheduling/schedule.ts';
 import type { Logger } from '../util/logger.ts';
-import { account, LABEL_COUNTED, runsToPrune } from './accounting.ts';
+import { errorMessage, RetryableError } from '../util/errors.ts';
+import { account, LABEL_COUNTED, LABEL_MERGE_COUNTED, runsToPrune } from './accounting.ts';
+import { ForgeChecks, parseInterval } from './forge-checks.ts';
 import { CONDITION, REASON, setCondition } from './conditions.ts';
 import type { WorkResult } from './queue.ts';
 import { isTerminal, type ImprovementRun, type ImprovementTarget } from './types.ts';
 
 export interface TargetReconcilerDeps {
   api: KubeApi;
+  /** Forge checks (priority issues, merges); absent: none are made. */
+  forge?: ForgeChecks;
+  /** Targets a webhook asked to check their forge now (namespace/name). */
+  forgePokes?: Set<string>;
+  /** Starts a run's execution right after creating it, saving a watch round trip on the way to the Job. */
+  launch?: (target: ImprovementTarget, run: ImprovementRun) => Promise<void>;
   targets: Reflector<ImprovementTarget>;
   runs: Reflector<ImprovementRun>;
   clock: Clock;
@@ -37,7 +45,7 @@ export interface TargetReconcilerDeps {
   logger: Logger;
 }
 
-interface Ctx {
+export interface Ctx {
   target: ImprovementTarget;
   prior: ImprovementTargetStatus | undefined;
   status: ImprovementTargetStatus;
@@ -46,6 +54,7 @@ interface Ctx {
   schedule?: ParsedSchedule;
   stalled?: { reason: string; message: string };
   newlyCounted: ImprovementRun[];
+  newlyMerged: ImprovementRun[];
   requeueMs: number[];
 }
 
@@ -65,7 +74,9 @@ export class TargetReconciler {
       ['account', (c) => this.accountRuns(c)],
       ['prune', (c) => this.prune(c)],
       ['runRequest', (c) => this.runRequest(c)],
+      ['rollback', (c) => this.rollback(c)],
       ['schedule', (c) => this.schedule(c)],
+      ['forge', (c) => this.forgeCheck(c)],
       ['summarise', (c) => this.summarise(c)],
     ];
   }
@@ -85,6 +96,7 @@ export class TargetReconciler {
         (r) => r.metadata.namespace === namespace && r.spec.targetRef.name === name,
       ),
       newlyCounted: [],
+      newlyMerged: [],
       requeueMs: [],
     };
     for (const [, step] of this.steps) await step(ctx);
@@ -137,6 +149,7 @@ export class TargetReconciler {
     const res = account(ctx.status, ctx.runs);
     ctx.status = res.status;
     ctx.newlyCounted = res.newlyCounted;
+    ctx.newlyMerged = res.newlyMerged;
   }
 
   private async prune(ctx: Ctx): Promise<void> {
@@ -196,6 +209,88 @@ export class TargetReconciler {
       'Normal',
       REASON.RunRequested,
       `created run ${name} for request ${JSON.stringify(requested)}`,
+    );
+  }
+
+  /** A new spec.rollback id becomes one rollback run; its outcome lands in status.rollback. */
+  private async rollback(ctx: Ctx): Promise<void> {
+    const rb = ctx.target.spec.rollback;
+    if (!rb || rb.id === ctx.status.rollback?.lastHandledId || ctx.stalled) return;
+    const name = requestedRunName(ctx.target.metadata.name, 'rollback', rb.id);
+    const existing = ctx.runs.find((r) => r.metadata.name === name);
+    if (existing) {
+      if (!isTerminal(existing)) return;
+      const ok = existing.status?.phase === 'Succeeded';
+      const failure = existing.status?.failure;
+      ctx.status.rollback = {
+        lastHandledId: rb.id,
+        result: ok ? 'Succeeded' : 'Failed',
+        message: ok
+          ? `rolled back by run ${name}`
+          : `${failure?.reason ?? existing.status?.phase}: ${failure?.message ?? 'see run ' + name}`,
+        time: existing.status?.completionTime ?? ctx.now.toISOString(),
+      };
+      this.d.metrics.rollbacksTotal.inc({
+        namespace: ctx.target.metadata.namespace!,
+        target: ctx.target.metadata.name,
+        result: ok ? 'succeeded' : 'failed',
+      });
+      return;
+    }
+    if (!(await this.makeRoom(ctx, `rollback ${rb.id}`))) return; // after the active run
+    await this.createRun(ctx, name, {
+      trigger: 'rollback',
+      scheduledTime: ctx.now.toISOString(),
+      rollback: rb,
+    });
+  }
+
+  private async forgeCheck(ctx: Ctx): Promise<void> {
+    const forge = this.d.forge;
+    if (!forge || !ForgeChecks.applies(ctx.target) || ctx.stalled) return;
+    const key = `${ctx.target.metadata.namespace}/${ctx.target.metadata.name}`;
+    const interval = parseInterval(ctx.target.spec.forgeCheckInterval ?? '5m');
+    const last = Date.parse(ctx.status.forge?.lastCheckTime ?? '') || 0;
+    const poked = this.d.forgePokes?.delete(key) ?? false;
+    const due = poked || ctx.now.getTime() - last >= interval;
+    if (!due) {
+      ctx.requeueMs.push(last + interval - ctx.now.getTime());
+      return;
+    }
+    ctx.requeueMs.push(interval);
+    const state = { ...ctx.status.forge, lastCheckTime: ctx.now.toISOString() };
+    ctx.status.forge = state;
+    let seen;
+    try {
+      seen = await forge.observe(ctx.target, ctx.runs);
+      delete state.message;
+    } catch (err) {
+      // Not a reason to stall: the forge may be down for a while. Said in status, retried next interval.
+      state.message = errorMessage(err).slice(0, 1000);
+      this.d.logger.warn({ target: key, err: state.message }, 'forge check failed');
+      return;
+    }
+    ctx.status.openPullRequests = seen.openPullRequests;
+    for (const { run, mergedAt } of seen.merged) {
+      await this.d.api.patchStatus('improvementruns', run.metadata.namespace!, run.metadata.name, {
+        status: { pullRequest: { merged: true, mergedAt } },
+      });
+    }
+    const handled = new Set(state.handledIssues ?? []);
+    const next = seen.priorityIssues.find((n) => !handled.has(n));
+    const priorityActive = this.active(ctx).some((r) => r.spec.trigger === 'priority-issue');
+    if (next === undefined || ctx.target.spec.suspend || priorityActive) return;
+    await this.createRun(ctx, requestedRunName(ctx.target.metadata.name, 'issue', String(next)), {
+      trigger: 'priority-issue',
+      scheduledTime: ctx.now.toISOString(),
+      issue: next,
+    });
+    state.handledIssues = [...(state.handledIssues ?? []), next].slice(-64);
+    void this.d.recorder.event(
+      ctx.target,
+      'Normal',
+      REASON.PriorityIssue,
+      `issue #${next} carries the priority label: started a run`,
     );
   }
 
@@ -285,6 +380,7 @@ export class TargetReconciler {
         body,
       );
       ctx.runs.push(created);
+      await this.d.launch?.(ctx.target, created);
       void this.d.recorder.event(
         ctx.target,
         'Normal',
@@ -385,16 +481,50 @@ export class TargetReconciler {
   private async writeStatus(ctx: Ctx): Promise<void> {
     if (JSON.stringify(ctx.status) === JSON.stringify(ctx.prior ?? {})) return;
     try {
-      await this.d.api.replaceStatus('improvementtargets', { ...ctx.target, status: ctx.status });
+      const saved = await this.d.api.replaceStatus<ImprovementTarget>('improvementtargets', {
+        ...ctx.target,
+        status: ctx.status,
+      });
+      // Write-through: the next reconcile must not start from the version we just replaced.
+      this.d.targets.replaceIfUnchanged(saved, ctx.target.metadata.resourceVersion);
     } catch (err) {
-      if (isConflict(err)) ctx.newlyCounted = []; // stale cache: the next reconcile redoes it all
-      throw err;
+      if (!isConflict(err)) throw err;
+      // Our cache was stale; the next reconcile redoes everything from fresh data.
+      ctx.newlyCounted = ctx.newlyMerged = [];
+      throw new RetryableError(
+        'Conflict',
+        'status changed since it was read',
+        100 + Math.floor(Math.random() * 200),
+        { cause: err },
+      );
     }
   }
 
   /** After the counts are saved: label the runs, emit their Events and metrics. */
   private async afterCounted(ctx: Ctx): Promise<void> {
     const labels = { namespace: ctx.target.metadata.namespace!, target: ctx.target.metadata.name };
+    for (const run of ctx.newlyMerged) {
+      await this.d.api
+        .patchCustom('improvementruns', run.metadata.namespace!, run.metadata.name, {
+          metadata: { labels: { [LABEL_MERGE_COUNTED]: 'true' } },
+        })
+        .catch((err) => {
+          if (!isNotFound(err)) throw err;
+        });
+      const pr = run.status!.pullRequest!;
+      const committed = Date.parse(run.status?.completionTime ?? '');
+      if (pr.mergedAt && committed)
+        this.d.metrics.timeToMain.observe(
+          labels,
+          Math.max(0, (Date.parse(pr.mergedAt) - committed) / 1000),
+        );
+      void this.d.recorder.event(
+        ctx.target,
+        'Normal',
+        REASON.PullRequestMerged,
+        `pull request ${pr.url ?? `#${pr.number}`} of run ${run.metadata.name} reached ${ctx.target.spec.branches?.main ?? 'main'}`,
+      );
+    }
     for (const run of ctx.newlyCounted) {
       const s = run.status!;
       await this.d.api

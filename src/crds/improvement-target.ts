@@ -324,6 +324,12 @@ export const ImprovementTargetSpec = Type.Object({
     },
     { default: {}, description: 'extension: author of the commits the runner makes.' },
   ),
+  forgeCheckInterval: Type.String({
+    default: '5m',
+    pattern: '^([0-9]+(s|m|h))+$',
+    description:
+      'extension: how often the operator asks the forge for new priority issues and merged pull requests (e.g. 5m, 1h30m). Unchanged answers cost no rate limit.',
+  }),
   rollback: Type.Optional(Rollback),
   runner: Runner,
 });
@@ -368,6 +374,26 @@ export const ImprovementTargetStatus = Type.Object({
       minimum: 0,
       description: 'extension: failed runs in a row; reset by a run that did not fail.',
     }),
+  ),
+  forge: Type.Optional(
+    Type.Object(
+      {
+        lastCheckTime: Type.Optional(DateTime()),
+        handledIssues: Type.Optional(
+          Type.Array(Type.Integer({ minimum: 1 }), {
+            maxItems: 64,
+            description: 'Priority issues that already started a run (most recent).',
+          }),
+        ),
+        message: Type.Optional(
+          Type.String({
+            maxLength: 1024,
+            description: 'Why the last forge check failed, if it did.',
+          }),
+        ),
+      },
+      { description: "extension: the operator's view of the forge (priority issues, merges)." },
+    ),
   ),
   countedRuns: Type.Optional(
     Type.Array(Type.String(), {

@@ -75,6 +75,15 @@ export class Reflector<T extends KubeObject> {
     return filter ? all.filter(filter) : all;
   }
 
+  /**
+   * Stores an object we just wrote, unless the cache has already moved past
+   * the version the write replaced (then the watch has newer news).
+   */
+  replaceIfUnchanged(obj: T, previousVersion: string | undefined): void {
+    const key = objectKey(obj);
+    if (this.store.get(key)?.metadata.resourceVersion === previousVersion) this.store.set(key, obj);
+  }
+
   get synced(): boolean {
     return this.syncedScopes >= (this.opts.namespaces?.length ?? 1);
   }

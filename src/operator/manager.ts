@@ -16,6 +16,7 @@ import type { Executor } from '../controllers/executor.ts';
 import { JobExecutor } from '../controllers/job-executor.ts';
 import { LABEL_MANAGED_BY, MANAGED_BY } from '../controllers/job-builder.ts';
 import { WorkQueue } from '../controllers/queue.ts';
+import { ForgeChecks, type ForgeFactory } from '../controllers/forge-checks.ts';
 import { RunReconciler } from '../controllers/run-reconciler.ts';
 import { TargetReconciler } from '../controllers/target-reconciler.ts';
 import {
@@ -54,6 +55,8 @@ export interface ManagerOptions {
   /** Builds the executor; default: batch/v1 Jobs. */
   executor?: (ctx: { api: KubeApi; jobs: Reflector<Job>; logger: Logger }) => Executor;
   metrics?: OperatorMetrics;
+  /** How a target's forge client is made (tests tune retries); default: createForge. */
+  forgeFactory?: ForgeFactory;
   reflectorTuning?: { resyncMs?: number; silenceMs?: number; watchTimeoutSeconds?: number };
 }
 
@@ -78,6 +81,8 @@ export class Manager {
   private servers: Server[] = [];
   private stopping = false;
   private executor: Executor;
+  private readonly forgeChecks: ForgeChecks;
+  private readonly forgePokes = new Set<string>();
   private started = false;
 
   constructor(opts: ManagerOptions) {
@@ -118,7 +123,11 @@ export class Manager {
         }))
     )({ api: this.api, jobs: this.jobs, logger: opts.logger });
 
-    this.targets.on((_t, o) => this.queue?.add(targetKey(o.metadata.namespace!, o.metadata.name)));
+    this.forgeChecks = new ForgeChecks(this.api.core, opts.logger, opts.forgeFactory);
+    this.targets.on((type, o) => {
+      if (type === 'DELETED' && o.metadata.uid) this.forgeChecks.forget(o.metadata.uid);
+      this.queue?.add(targetKey(o.metadata.namespace!, o.metadata.name));
+    });
     this.runs.on((_t, o) => {
       this.queue?.add(runKey(o.metadata.namespace!, o.metadata.name));
       this.queue?.add(targetKey(o.metadata.namespace!, o.spec.targetRef.name));
@@ -188,20 +197,23 @@ export class Manager {
     this.metrics.leader.set(1);
     const queue = new WorkQueue({ clock: this.clock });
     this.queue = queue;
-    const targets = new TargetReconciler({
-      api: this.api,
-      targets: this.targets,
-      runs: this.runs,
-      clock: this.clock,
-      metrics: this.metrics,
-      recorder: new EventRecorder(this.api.core, this.clock, this.log),
-      logger: this.log,
-    });
     const runs = new RunReconciler({
       api: this.api,
       runs: this.runs,
       targets: this.targets,
       executor: this.executor,
+      clock: this.clock,
+      metrics: this.metrics,
+      recorder: new EventRecorder(this.api.core, this.clock, this.log),
+      logger: this.log,
+    });
+    const targets = new TargetReconciler({
+      api: this.api,
+      forge: this.forgeChecks,
+      forgePokes: this.forgePokes,
+      launch: (target, run) => runs.launch(target, run),
+      targets: this.targets,
+      runs: this.runs,
       clock: this.clock,
       metrics: this.metrics,
       recorder: new EventRecorder(this.api.core, this.clock, this.log),
@@ -231,6 +243,14 @@ export class Manager {
     for (const t of this.targets.list())
       queue.add(targetKey(t.metadata.namespace!, t.metadata.name));
     for (const r of this.runs.list()) queue.add(runKey(r.metadata.namespace!, r.metadata.name));
+  }
+
+  /** Asks for a forge check of these targets now (a webhook saw an issue event for their repository). */
+  pokeForge(targets: Array<{ namespace: string; name: string }>): void {
+    for (const t of targets) {
+      this.forgePokes.add(`${t.namespace}/${t.name}`);
+      this.queue?.add(targetKey(t.namespace, t.name));
+    }
   }
 
   private async stopLeading(): Promise<void> {

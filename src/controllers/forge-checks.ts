@@ -1,0 +1,115 @@
+// What the operator asks a target's forge on its forgeCheckInterval: open
+// issues with the priority label (to start a run without waiting for the
+// schedule), the bot's open pull requests, and whether the pull requests of
+// earlier runs have reached main. One Forge instance per target is kept, so
+// the GitHub forge's ETag cache makes an unchanged answer free (304).
+import type { CoreV1Api } from '@kubernetes/client-node';
+import { createForge } from '../runner/forge/index.ts';
+import type { Forge, ForgePullRequest } from '../runner/forge/types.ts';
+import type { Logger } from '../util/logger.ts';
+import type { ImprovementRun, ImprovementTarget } from './types.ts';
+
+export interface ForgeObservation {
+  /** Open issues with the priority label, oldest first. */
+  priorityIssues: number[];
+  openPullRequests: number;
+  /** Runs whose pull request is now merged, with when. */
+  merged: Array<{ run: ImprovementRun; mergedAt: string }>;
+}
+
+export type ForgeFactory = (target: ImprovementTarget, token: string | undefined) => Forge;
+
+/** Parses 5m, 1h30m, 45s into milliseconds. */
+export function parseInterval(text: string): number {
+  let ms = 0;
+  for (const [, n, unit] of text.matchAll(/(\d+)(s|m|h)/g))
+    ms += Number(n) * { s: 1000, m: 60_000, h: 3_600_000 }[unit as 's' | 'm' | 'h'];
+  return Math.max(ms, 10_000);
+}
+
+export class ForgeChecks {
+  private readonly forges = new Map<string, { key: string; forge: Forge }>();
+  private readonly core: CoreV1Api;
+  private readonly logger: Logger;
+  private readonly factory: ForgeFactory;
+
+  constructor(core: CoreV1Api, logger: Logger, factory?: ForgeFactory) {
+    this.core = core;
+    this.logger = logger;
+    this.factory =
+      factory ??
+      ((t, token) =>
+        createForge({
+          provider: t.spec.repository.provider ?? 'github',
+          repoUrl: t.spec.repository.url,
+          apiUrl: t.spec.repository.apiUrl,
+          token,
+          logger,
+        }));
+  }
+
+  /** Targets on a plain git remote have no forge API to ask. */
+  static applies(target: ImprovementTarget): boolean {
+    return (target.spec.repository.provider ?? 'github') !== 'git';
+  }
+
+  forget(uid: string): void {
+    this.forges.delete(uid);
+  }
+
+  private async forgeFor(target: ImprovementTarget): Promise<Forge> {
+    const ref = target.spec.repository.credentialsSecretRef;
+    const key = JSON.stringify([target.spec.repository, target.metadata.resourceVersion && ref]);
+    const uid = target.metadata.uid ?? `${target.metadata.namespace}/${target.metadata.name}`;
+    const cached = this.forges.get(uid);
+    if (cached && cached.key === key) return cached.forge;
+    let token: string | undefined;
+    if (ref) {
+      // The operator may get (never list) Secrets; the value stays in memory, registered for redaction.
+      const secret = await this.core.readNamespacedSecret({
+        name: ref.name,
+        namespace: target.metadata.namespace!,
+      });
+      token =
+        Buffer.from(secret.data?.[ref.key ?? 'token'] ?? '', 'base64').toString('utf8') ||
+        undefined;
+    }
+    const forge = this.factory(target, token);
+    this.forges.set(uid, { key, forge });
+    return forge;
+  }
+
+  async observe(target: ImprovementTarget, runs: ImprovementRun[]): Promise<ForgeObservation> {
+    const forge = await this.forgeFor(target);
+    const labels = target.spec.labels ?? {
+      priority: 'opencode-priority',
+      question: 'opencode-question',
+      bug: 'opencode-bug',
+    };
+    const issues = forge.capabilities.issues ? await forge.listOpenIssues([labels.priority]) : [];
+    // Never act on a question, even when it also carries the priority label.
+    const priorityIssues = issues
+      .filter((i) => i.labels.includes(labels.priority) && !i.labels.includes(labels.question))
+      .map((i) => i.number)
+      .sort((a, b) => a - b);
+    let openPullRequests = 0;
+    const merged: ForgeObservation['merged'] = [];
+    if (forge.capabilities.pullRequests) {
+      const strategy = target.spec.branches?.strategy ?? 'develop';
+      const head =
+        strategy === 'autonomous' ? 'autonomous/' : (target.spec.branches?.work ?? 'develop');
+      openPullRequests = (await forge.listOpenPullRequests(head)).length;
+      const pending = runs.filter(
+        (r) => r.status?.pullRequest?.number && !r.status.pullRequest.merged,
+      );
+      const byNumber = new Map<number, ForgePullRequest>();
+      for (const run of pending) {
+        const n = run.status!.pullRequest!.number!;
+        const pr = byNumber.get(n) ?? (await forge.getPullRequest(n));
+        byNumber.set(n, pr);
+        if (pr.merged && pr.mergedAt) merged.push({ run, mergedAt: pr.mergedAt });
+      }
+    }
+    return { priorityIssues, openPullRequests, merged };
+  }
+}
