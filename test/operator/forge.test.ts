@@ -1,0 +1,274 @@
+// The operator and the forge: a new priority issue starts a run without
+// waiting for the schedule, an unchanged issue list (304) starts nothing and
+// costs no rate limit, a merged pull request is tracked into the runs and
+// the target, and a rollback id becomes exactly one rollback run.
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { ManualClock } from '../../src/kube/clock.ts';
+import { createForge } from '../../src/runner/forge/index.ts';
+import type { Manager } from '../../src/operator/manager.ts';
+import { createLogger } from '../../src/util/logger.ts';
+import { startGitHubDouble, type GitHubDouble } from '../doubles/github/server.ts';
+import { installCrds, kubectlOk, useNamespace } from '../support/kube.ts';
+import {
+  clients,
+  createTarget,
+  events,
+  getTarget,
+  listRuns,
+  moveClock,
+  startManager,
+} from '../support/operator.ts';
+import { sleep, waitFor } from '../support/wait.ts';
+
+const ns = useNamespace('forge');
+const TOKEN = 'ghp_forgeCheckToken0123456789abcdef';
+let gh: GitHubDouble;
+let clock: ManualClock;
+let manager: Manager;
+
+beforeAll(async () => {
+  await installCrds();
+  gh = await startGitHubDouble({ token: TOKEN });
+  gh.addRepo('acme', 'svc');
+  await clients().core.createNamespacedSecret({
+    namespace: ns(),
+    body: { metadata: { name: 'gh' }, stringData: { token: TOKEN } },
+  });
+  clock = new ManualClock(new Date());
+  const fastRetries = { retryBaseMs: 1, spaceWrites: false };
+  const h = startManager({
+    clock,
+    namespaces: [ns()],
+    forgeFactory: (t, token) =>
+      createForge({
+        provider: 'github',
+        repoUrl: t.spec.repository.url,
+        apiUrl: gh.url,
+        token,
+        logger: createLogger({ level: 'silent' }),
+        tuning: fastRetries,
+      }),
+  });
+  manager = h.manager;
+  await h.started;
+  await createTarget(ns(), 'svc', {
+    repository: {
+      url: 'https://github.com/acme/svc.git',
+      provider: 'github',
+      apiUrl: gh.url,
+      credentialsSecretRef: { name: 'gh', key: 'token' },
+    },
+    schedule: '0 0 1 1 *',
+    forgeCheckInterval: '5m',
+  });
+  await waitFor(async () => (await getTarget(ns(), 'svc')).status?.forge?.lastCheckTime, {
+    what: 'first forge check',
+  });
+});
+afterAll(async () => {
+  await manager?.stop();
+  await gh?.close();
+});
+
+const runsOf = async () => (await listRuns(ns())).filter((r) => r.spec.targetRef.name === 'svc');
+const checkedAt = async () => (await getTarget(ns(), 'svc')).status?.forge?.lastCheckTime as string;
+async function nextCheck(): Promise<void> {
+  const before = await checkedAt();
+  await moveClock(manager, clock, new Date(clock.now().getTime() + 5 * 60_000 + 1000));
+  await waitFor(async () => (await checkedAt()) !== before, { what: 'the next forge check' });
+}
+
+describe('priority issues', () => {
+  test('a new priority issue starts one run within the interval; a question never does', async () => {
+    gh.addIssue('acme', 'svc', {
+      title: 'Just asking',
+      labels: ['opencode-question', 'opencode-priority'],
+    });
+    const n = gh.addIssue('acme', 'svc', {
+      title: 'SQL injection in /search',
+      labels: ['opencode-priority'],
+    });
+    await nextCheck();
+    const run = await waitFor(
+      async () => (await runsOf()).find((r) => r.spec.trigger === 'priority-issue'),
+      { what: 'priority run' },
+    );
+    expect(run.spec.issue).toBe(n);
+    expect((await runsOf()).filter((r) => r.spec.trigger === 'priority-issue')).toHaveLength(1);
+    expect((await getTarget(ns(), 'svc')).status.forge.handledIssues).toEqual([n]);
+  });
+
+  test('an unchanged issue list (304) starts nothing and costs no rate limit', async () => {
+    await nextCheck(); // primes the ETag after the previous test's changes
+    const runs = (await runsOf()).length;
+    const from = gh.requests.length;
+    const before = gh.rateLimitRemaining();
+    await nextCheck();
+    const during = gh.requests.slice(from);
+    const issueLists = during.filter((r) => r.method === 'GET' && /\/issues(\?|$)/.test(r.path));
+    expect(issueLists.length).toBeGreaterThan(0);
+    expect(issueLists.every((r) => r.status === 304)).toBe(true);
+    // Only the calls that were not 304 used up rate limit.
+    expect(before - gh.rateLimitRemaining()).toBe(during.filter((r) => r.status !== 304).length);
+    expect((await runsOf()).length).toBe(runs);
+    expect(gh.violations).toEqual([]);
+  });
+});
+
+describe('merge tracking', () => {
+  test('a merged pull request marks its runs and the target, and observes time to main', async () => {
+    const forge = createForge({
+      provider: 'github',
+      repoUrl: 'https://github.com/acme/svc.git',
+      apiUrl: gh.url,
+      token: TOKEN,
+      logger: createLogger({ level: 'silent' }),
+      tuning: { retryBaseMs: 1, spaceWrites: false },
+    });
+    const pr = await forge.createOrUpdatePullRequest({
+      head: 'develop',
+      base: 'main',
+      title: 'opencode: improvements',
+      body: 'x',
+    });
+    const target = await getTarget(ns(), 'svc');
+    const name = 'svc-done-1';
+    await clients().custom.createNamespacedCustomObject({
+      group: 'opencode.dev',
+      version: 'v1alpha1',
+      namespace: ns(),
+      plural: 'improvementruns',
+      body: {
+        apiVersion: 'opencode.dev/v1alpha1',
+        kind: 'ImprovementRun',
+        metadata: {
+          name,
+          labels: { 'opencode.dev/target': 'svc' },
+          ownerReferences: [
+            {
+              apiVersion: 'opencode.dev/v1alpha1',
+              kind: 'ImprovementTarget',
+              name: 'svc',
+              uid: target.metadata.uid,
+              controller: true,
+            },
+          ],
+        },
+        spec: { targetRef: { name: 'svc' }, trigger: 'manual' },
+      },
+    });
+    const completionTime = new Date(Date.now() - 3600_000).toISOString();
+    await kubectlOk([
+      'patch',
+      '-n',
+      ns(),
+      'ir',
+      name,
+      '--subresource=status',
+      '--type=merge',
+      '-p',
+      JSON.stringify({
+        status: {
+          phase: 'Succeeded',
+          startTime: completionTime,
+          completionTime,
+          commit: 'abc1234',
+          improvement: { type: 'documentation', priority: 'P3', title: 't' },
+          pullRequest: { number: pr.number, url: pr.url, merged: false },
+        },
+      }),
+    ]);
+    await nextCheck();
+    expect((await getTarget(ns(), 'svc')).status.openPullRequests).toBe(1);
+    gh.mergePull('acme', 'svc', pr.number, 'squash');
+    await nextCheck();
+    const run = await waitFor(
+      async () =>
+        (await runsOf()).find((r) => r.metadata.name === name && r.status.pullRequest.merged),
+      { what: 'run marked merged' },
+    );
+    expect(run.status.pullRequest.mergedAt).toBeTruthy();
+    await waitFor(async () => (await getTarget(ns(), 'svc')).status.totals?.merged === 1, {
+      what: 'totals.merged',
+    });
+    const merges = await waitFor(
+      async () =>
+        (await events(ns(), 'PullRequestMerged')).filter((e) => e.involvedObject.name === 'svc'),
+      { what: 'PullRequestMerged event' },
+    );
+    expect(merges[0].message).toContain(name);
+    const hist = await manager.metrics.registry.getSingleMetricAsString(
+      'opencode_time_to_main_seconds',
+    );
+    expect(hist).toMatch(
+      new RegExp(`opencode_time_to_main_seconds_count\\{namespace="${ns()}",target="svc"\\} 1`),
+    );
+    await nextCheck();
+    expect((await getTarget(ns(), 'svc')).status.totals.merged).toBe(1); // once, not per check
+    expect((await getTarget(ns(), 'svc')).status.openPullRequests).toBe(0);
+  });
+});
+
+describe('rollback', () => {
+  test('a new rollback id makes exactly one rollback run; its outcome lands in status.rollback', async () => {
+    // Under concurrencyPolicy Forbid a rollback waits for the active run: let the priority run finish.
+    for (const r of (await runsOf()).filter((r) => !r.status?.completionTime)) {
+      const now = new Date().toISOString();
+      await kubectlOk([
+        'patch',
+        '-n',
+        ns(),
+        'ir',
+        r.metadata.name,
+        '--subresource=status',
+        '--type=merge',
+        '-p',
+        JSON.stringify({ status: { phase: 'NoChange', startTime: now, completionTime: now } }),
+      ]);
+    }
+    await kubectlOk([
+      'patch',
+      '-n',
+      ns(),
+      'it',
+      'svc',
+      '--type=merge',
+      '-p',
+      JSON.stringify({ spec: { rollback: { id: 'rb-1', commit: 'abc1234' } } }),
+    ]);
+    const run = await waitFor(
+      async () => (await runsOf()).find((r) => r.spec.trigger === 'rollback'),
+      { what: 'rollback run' },
+    );
+    expect(run.spec.rollback).toEqual({ id: 'rb-1', commit: 'abc1234' });
+    const completionTime = new Date().toISOString();
+    await kubectlOk([
+      'patch',
+      '-n',
+      ns(),
+      'ir',
+      run.metadata.name,
+      '--subresource=status',
+      '--type=merge',
+      '-p',
+      JSON.stringify({ status: { phase: 'Succeeded', startTime: completionTime, completionTime } }),
+    ]);
+    const t = await waitFor(
+      async () => {
+        const t = await getTarget(ns(), 'svc');
+        return t.status.rollback?.lastHandledId === 'rb-1' ? t : undefined;
+      },
+      { what: 'status.rollback' },
+    );
+    expect(t.status.rollback).toMatchObject({ result: 'Succeeded' });
+    await waitFor(async () => (await getTarget(ns(), 'svc')).status.totals.reverted === 1, {
+      what: 'totals.reverted',
+    });
+    await kubectlOk(['label', '-n', ns(), 'it', 'svc', 'touched=again']);
+    await sleep(800);
+    expect((await runsOf()).filter((r) => r.spec.trigger === 'rollback')).toHaveLength(1);
+    expect(
+      await manager.metrics.registry.getSingleMetricAsString('opencode_rollbacks_total'),
+    ).toContain(`opencode_rollbacks_total{namespace="${ns()}",target="svc",result="succeeded"} 1`);
+  });
+});
