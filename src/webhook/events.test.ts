@@ -1,3 +1,4 @@
+import { describe, expect, it } from '@jest/globals';
 import { parseIssuePayload, payloadText } from './events.ts';
 
 const githubPayload = (over: Record<string, unknown> = {}) => ({

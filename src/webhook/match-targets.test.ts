@@ -1,3 +1,4 @@
+import { describe, expect, it } from '@jest/globals';
 import { matchTargets, repositoryKey } from './match-targets.ts';
 
 const target = (name: string, url: string) => ({

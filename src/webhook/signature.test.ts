@@ -1,3 +1,4 @@
+import { describe, expect, it } from '@jest/globals';
 import { createHmac } from 'node:crypto';
 import { signBody, verifySignature } from './signature.ts';
 
