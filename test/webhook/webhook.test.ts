@@ -371,6 +371,43 @@ describe('HTTP edges', () => {
     expect(events).toEqual([]);
   });
 
+  it('a failing onIssueEvent answers 500 so the forge shows a failed delivery', async () => {
+    const failing = createServer(
+      createWebhookHandler({
+        secret: SECRET,
+        logger: createLogger({ level: 'silent' }),
+        onIssueEvent: () => {
+          throw new Error('queue closed');
+        },
+      }),
+    );
+    await new Promise<void>((r) => failing.listen(0, '127.0.0.1', r));
+    try {
+      const body = JSON.stringify(giteaIssuePayload('opened'));
+      const reply = await new Promise<number>((resolve, reject) => {
+        const req = request(
+          {
+            host: '127.0.0.1',
+            port: (failing.address() as AddressInfo).port,
+            path: '/webhooks/gitea',
+            method: 'POST',
+            headers: { 'X-Gitea-Event': 'issues', 'X-Gitea-Signature': hmac(body) },
+          },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          },
+        );
+        req.on('error', reject);
+        req.end(body);
+      });
+      expect(reply).toBe(500);
+    } finally {
+      failing.closeAllConnections();
+      await new Promise<void>((r) => failing.close(() => r()));
+    }
+  });
+
   it('an empty secret is refused at start-up', () => {
     expect(() =>
       createWebhookHandler({
