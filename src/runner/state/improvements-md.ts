@@ -6,6 +6,7 @@
 //   - **Impact**: Reduced complexity by 40%
 //   - **Commit**: abc123
 //   - **PR**: #42
+//   - **Run**: api-server-29384756 (optional: the ImprovementRun that committed it)
 //   - **Reverted**: 2026-02-12 (optional)
 //
 // Entries a human wrote (or edited) are kept byte for byte; the bot inserts
@@ -20,6 +21,8 @@ export interface ImprovementEntry {
   impact?: string;
   commit?: string;
   pr?: number;
+  /** The ImprovementRun that committed it (entries written since rollback by run). */
+  run?: string;
   /** Extra fields, by name. */
   fields: Record<string, string>;
   reverted: boolean;
@@ -65,6 +68,7 @@ function parseBlock(block: string): ImprovementEntry {
     impact: fields.impact,
     commit: fields.commit && fields.commit !== '-' ? fields.commit : undefined,
     pr: pr ? Number(pr) : undefined,
+    run: fields.run && fields.run !== '-' ? fields.run : undefined,
     fields,
     reverted,
   };
@@ -82,6 +86,7 @@ export interface NewEntry {
   impact: string;
   commit?: string;
   pr?: number;
+  run?: string;
 }
 
 export function renderEntry(e: NewEntry): string {
@@ -92,6 +97,7 @@ export function renderEntry(e: NewEntry): string {
     `- **Impact**: ${e.impact.replace(/\s+/g, ' ').trim() || '-'}`,
     `- **Commit**: ${e.commit ?? '-'}`,
     `- **PR**: ${e.pr ? `#${e.pr}` : '-'}`,
+    ...(e.run ? [`- **Run**: ${e.run}`] : []),
     '',
   ].join('\n');
 }
@@ -129,4 +135,23 @@ export function setImprovementField(
 
 export function markReverted(text: string, commit: string, date: string, by?: string): string {
   return setImprovementField(text, commit, 'Reverted', by ? `${date} (${by})` : date);
+}
+
+/**
+ * Marks the entry of a rolled-back commit: `- **Reverted**: <date> by <run>
+ * (rollback <id>)`, plus the revert PR when the change had reached main.
+ * Returns the text unchanged when no entry records that commit.
+ */
+export function markRolledBack(
+  text: string,
+  commit: string,
+  r: { date: string; run: string; rollbackId: string; pr?: number },
+): string {
+  const pr = r.pr ? `, PR #${r.pr}` : '';
+  return setImprovementField(
+    text,
+    commit,
+    'Reverted',
+    `${r.date} by ${r.run} (rollback ${r.rollbackId}${pr})`,
+  );
 }

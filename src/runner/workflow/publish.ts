@@ -10,6 +10,7 @@ import type { RunContext } from './context.ts';
 import type { Attempt } from './implement.ts';
 import { commitMessage, pullRequestBody, slugify } from './messages.ts';
 import { fastForwardMain, pushBranch } from './push.ts';
+import { withRunTrailer } from '../rollback/git-verbs.ts';
 
 type Passed = Extract<Attempt, { kind: 'passed' }>;
 
@@ -26,7 +27,8 @@ export async function publish(
     await git.checkoutNewBranch(ctx.branch, 'HEAD');
   }
   await git.add(files);
-  await git.commit(commitMessage(proposal, files));
+  // The trailer lets a rollback find exactly what this run committed.
+  await git.commit(withRunTrailer(commitMessage(proposal, files), ctx.input.run.name));
   ctx.pendingCommits++;
   const coverageBefore = ctx.baseline?.coverage;
 
@@ -60,6 +62,7 @@ export async function publish(
       impact: impactLine(proposal.rationale, tests?.coverage, coverageBefore),
       commit: commit.slice(0, 12),
       pr: pr?.number,
+      run: ctx.input.run.name,
     }),
   );
   await ctx.state.update('state', (t) =>

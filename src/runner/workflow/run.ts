@@ -5,6 +5,7 @@ import { rm } from 'node:fs/promises';
 import { ExternalServiceError, OperatorError, errorMessage } from '../../util/errors.ts';
 import { secrets } from '../../util/logger.ts';
 import { FAILURE_REASONS, type FailureReason, type RunOutcome } from '../outcome.ts';
+import { runRollback } from '../rollback/index.ts';
 import type { RunContext, RunReport, WorkflowDeps, WorkflowInput } from './context.ts';
 import { decide } from './decide.ts';
 import { pushPendingState, recordFailure } from './fail.ts';
@@ -24,11 +25,7 @@ export async function runWorkflow(
 ): Promise<WorkflowResult> {
   secrets.add(input.token);
   const emptyReport: RunReport = { candidates: [], blocked: [] };
-  if (input.run.spec.trigger === 'rollback')
-    return {
-      outcome: failed('Internal', 'rollback not implemented yet', input.target.spec.branches.work),
-      report: emptyReport,
-    };
+  if (input.run.spec.trigger === 'rollback') return runRollback(input, deps, opts);
   let ctx: RunContext | undefined;
   try {
     ctx = await prepare(input, deps);
