@@ -6,6 +6,7 @@
 import type { CoreV1Api } from '@kubernetes/client-node';
 import { createForge } from '../runner/forge/index.ts';
 import type { Forge, ForgePullRequest } from '../runner/forge/types.ts';
+import { errorMessage } from '../util/errors.ts';
 import type { Logger } from '../util/logger.ts';
 import type { ImprovementRun, ImprovementTarget } from './types.ts';
 
@@ -19,6 +20,10 @@ export interface ForgeObservation {
 
 export type ForgeFactory = (target: ImprovementTarget, token: string | undefined) => Forge;
 
+export type ForgeCheckResult = { startedAt: Date } & (
+  { observation: ForgeObservation } | { error: string }
+);
+
 /** Parses 5m, 1h30m, 45s into milliseconds. */
 export function parseInterval(text: string): number {
   let ms = 0;
@@ -29,6 +34,8 @@ export function parseInterval(text: string): number {
 
 export class ForgeChecks {
   private readonly forges = new Map<string, { key: string; forge: Forge }>();
+  private readonly inflight = new Set<string>();
+  private readonly results = new Map<string, ForgeCheckResult>();
   private readonly core: CoreV1Api;
   private readonly logger: Logger;
   private readonly factory: ForgeFactory;
@@ -55,6 +62,34 @@ export class ForgeChecks {
 
   forget(uid: string): void {
     this.forges.delete(uid);
+  }
+
+  /** Starts a check for key unless one is running; onDone fires when its result can be taken. */
+  start(
+    key: string,
+    target: ImprovementTarget,
+    runs: ImprovementRun[],
+    now: Date,
+    onDone: () => void,
+  ): void {
+    if (this.inflight.has(key) || this.results.has(key)) return;
+    this.inflight.add(key);
+    this.observe(target, runs)
+      .then(
+        (observation) => this.results.set(key, { startedAt: now, observation }),
+        (err: unknown) => this.results.set(key, { startedAt: now, error: errorMessage(err) }),
+      )
+      .finally(() => {
+        this.inflight.delete(key);
+        onDone();
+      });
+  }
+
+  /** The finished check for key, once. */
+  take(key: string): ForgeCheckResult | undefined {
+    const r = this.results.get(key);
+    this.results.delete(key);
+    return r;
   }
 
   private async forgeFor(target: ImprovementTarget): Promise<Forge> {

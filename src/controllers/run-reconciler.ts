@@ -31,6 +31,8 @@ const VANISHED_GRACE_MS = 60_000;
 
 export class RunReconciler {
   private readonly d: RunReconcilerDeps;
+  /** Runs this process has launched (bounded): no second create call for them. */
+  private readonly launched = new Set<string>();
 
   constructor(deps: RunReconcilerDeps) {
     this.d = deps;
@@ -46,10 +48,17 @@ export class RunReconciler {
     const exec = executor.observe(run);
     if (exec.state === 'absent') {
       if (run.status?.jobName) return this.checkVanished(run);
-      await this.launch(target, run);
+      if (!this.launched.has(run.metadata.uid ?? name)) await this.launch(target, run);
+    }
+    if (exec.state === 'absent' || exec.state === 'active') {
+      // Recorded here, off the path from slot to Job (the target reconciler launched it).
+      if (!run.status?.jobName) {
+        await this.d.api.patchStatus('improvementruns', namespace, name, {
+          status: { phase: run.status?.phase ?? 'Pending', jobName: name },
+        });
+      }
       return;
     }
-    if (exec.state === 'active') return;
 
     // The execution ended. The runner writes its outcome before it exits; read
     // the run afresh so a lagging cache is not mistaken for a missing outcome.
@@ -62,24 +71,24 @@ export class RunReconciler {
     await this.markFailed(fresh, failure);
   }
 
-  /** Starts the run's execution (idempotent) and records it: Job name, schedule lag, an Event. */
+  /** Starts the run's execution (idempotent) and observes the schedule lag. */
   async launch(target: ImprovementTarget, run: ImprovementRun): Promise<void> {
-    const namespace = run.metadata.namespace!;
-    const name = run.metadata.name;
     await this.d.executor.launch(target, run);
-    if (run.status?.jobName) return;
-    if (run.spec.trigger === 'schedule' && run.spec.scheduledTime) {
+    const first = !this.launched.has(run.metadata.uid ?? run.metadata.name);
+    this.launched.add(run.metadata.uid ?? run.metadata.name);
+    if (this.launched.size > 10_000) this.launched.delete(this.launched.values().next().value!);
+    if (
+      first &&
+      !run.status?.jobName &&
+      run.spec.trigger === 'schedule' &&
+      run.spec.scheduledTime
+    ) {
       const lag = (this.d.clock.now().getTime() - Date.parse(run.spec.scheduledTime)) / 1000;
       this.d.metrics.scheduleLag.observe(
-        { namespace, target: target.metadata.name },
+        { namespace: run.metadata.namespace!, target: target.metadata.name },
         Math.max(lag, 0),
       );
     }
-    await this.d.api.patchStatus('improvementruns', namespace, name, {
-      status: { phase: run.status?.phase ?? 'Pending', jobName: name },
-    });
-    const what = this.d.executor.name === 'job' ? 'created Job' : 'started local runner';
-    void this.d.recorder.event(run, 'Normal', REASON.JobCreated, `${what} ${name}`);
   }
 
   private async checkVanished(run: ImprovementRun): Promise<WorkResult> {

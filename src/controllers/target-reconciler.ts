@@ -2,6 +2,7 @@
 // one context, followed by one status write (Flux's shape): validate the
 // spec, count finished runs, prune history, honour a run-now request, run
 // the schedule, then summarise into phase, conditions and metrics.
+import { isDeepStrictEqual } from 'node:util';
 import {
   ANNOTATION_RUN_REQUESTED_AT,
   API_VERSION,
@@ -24,7 +25,7 @@ import {
 import type { Logger } from '../util/logger.ts';
 import { errorMessage, RetryableError } from '../util/errors.ts';
 import { account, LABEL_COUNTED, LABEL_MERGE_COUNTED, runsToPrune } from './accounting.ts';
-import { ForgeChecks, parseInterval } from './forge-checks.ts';
+import { ForgeChecks, parseInterval, type ForgeCheckResult } from './forge-checks.ts';
 import { CONDITION, REASON, setCondition } from './conditions.ts';
 import type { WorkResult } from './queue.ts';
 import { isTerminal, type ImprovementRun, type ImprovementTarget } from './types.ts';
@@ -35,6 +36,8 @@ export interface TargetReconcilerDeps {
   forge?: ForgeChecks;
   /** Targets a webhook asked to check their forge now (namespace/name). */
   forgePokes?: Set<string>;
+  /** Called when a forge check started by this reconciler has finished (enqueue the target). */
+  onForgeCheckDone?: (namespace: string, name: string) => void;
   /** Starts a run's execution right after creating it, saving a watch round trip on the way to the Job. */
   launch?: (target: ImprovementTarget, run: ImprovementRun) => Promise<void>;
   targets: Reflector<ImprovementTarget>;
@@ -99,9 +102,16 @@ export class TargetReconciler {
       newlyMerged: [],
       requeueMs: [],
     };
-    for (const [, step] of this.steps) await step(ctx);
-    await this.writeStatus(ctx);
-    await this.afterCounted(ctx);
+    const timings: Record<string, number> = {};
+    const timed = async (label: string, fn: () => Promise<void>) => {
+      const t0 = performance.now();
+      await fn();
+      timings[label] = Math.round(performance.now() - t0);
+    };
+    for (const [label, step] of this.steps) await timed(label, () => step(ctx));
+    await timed('writeStatus', () => this.writeStatus(ctx));
+    await timed('afterCounted', () => this.afterCounted(ctx));
+    this.d.logger.debug({ target: `${namespace}/${name}`, ms: timings }, 'reconciled target');
     const next = ctx.requeueMs.filter((ms) => ms >= 0);
     return next.length ? { requeueAfterMs: Math.min(...next) } : undefined;
   }
@@ -245,31 +255,44 @@ export class TargetReconciler {
     });
   }
 
+  /**
+   * Forge checks run in their own lane (ForgeChecks), never inside a
+   * reconcile: a slow or unreachable forge must not delay anyone's schedule.
+   * This step applies a finished check and starts the next one when due.
+   */
   private async forgeCheck(ctx: Ctx): Promise<void> {
     const forge = this.d.forge;
     if (!forge || !ForgeChecks.applies(ctx.target) || ctx.stalled) return;
-    const key = `${ctx.target.metadata.namespace}/${ctx.target.metadata.name}`;
+    const { namespace, name } = ctx.target.metadata as { namespace: string; name: string };
+    const key = `${namespace}/${name}`;
+    const done = forge.take(key);
+    if (done) await this.applyForgeCheck(ctx, done);
     const interval = parseInterval(ctx.target.spec.forgeCheckInterval ?? '5m');
     const last = Date.parse(ctx.status.forge?.lastCheckTime ?? '') || 0;
     const poked = this.d.forgePokes?.delete(key) ?? false;
-    const due = poked || ctx.now.getTime() - last >= interval;
-    if (!due) {
+    if (!poked && ctx.now.getTime() - last < interval) {
       ctx.requeueMs.push(last + interval - ctx.now.getTime());
       return;
     }
-    ctx.requeueMs.push(interval);
-    const state = { ...ctx.status.forge, lastCheckTime: ctx.now.toISOString() };
+    forge.start(key, ctx.target, ctx.runs, ctx.now, () =>
+      this.d.onForgeCheckDone?.(namespace, name),
+    );
+  }
+
+  private async applyForgeCheck(ctx: Ctx, done: ForgeCheckResult): Promise<void> {
+    const state = { ...ctx.status.forge, lastCheckTime: done.startedAt.toISOString() };
     ctx.status.forge = state;
-    let seen;
-    try {
-      seen = await forge.observe(ctx.target, ctx.runs);
-      delete state.message;
-    } catch (err) {
+    if ('error' in done) {
       // Not a reason to stall: the forge may be down for a while. Said in status, retried next interval.
-      state.message = errorMessage(err).slice(0, 1000);
-      this.d.logger.warn({ target: key, err: state.message }, 'forge check failed');
+      state.message = done.error.slice(0, 1000);
+      this.d.logger.warn(
+        { target: ctx.target.metadata.name, err: state.message },
+        'forge check failed',
+      );
       return;
     }
+    delete state.message;
+    const seen = done.observation;
     ctx.status.openPullRequests = seen.openPullRequests;
     for (const { run, mergedAt } of seen.merged) {
       await this.d.api.patchStatus('improvementruns', run.metadata.namespace!, run.metadata.name, {
@@ -286,12 +309,8 @@ export class TargetReconciler {
       issue: next,
     });
     state.handledIssues = [...(state.handledIssues ?? []), next].slice(-64);
-    void this.d.recorder.event(
-      ctx.target,
-      'Normal',
-      REASON.PriorityIssue,
-      `issue #${next} carries the priority label: started a run`,
-    );
+    const msg = `issue #${next} carries the priority label: started a run`;
+    void this.d.recorder.event(ctx.target, 'Normal', REASON.PriorityIssue, msg);
   }
 
   private async schedule(ctx: Ctx): Promise<void> {
@@ -479,7 +498,9 @@ export class TargetReconciler {
   }
 
   private async writeStatus(ctx: Ctx): Promise<void> {
-    if (JSON.stringify(ctx.status) === JSON.stringify(ctx.prior ?? {})) return;
+    // The API server returns keys sorted (Go maps); compare content, not key order.
+    const plain = (x: unknown) => JSON.parse(JSON.stringify(x ?? {})) as unknown;
+    if (isDeepStrictEqual(plain(ctx.status), plain(ctx.prior))) return;
     try {
       const saved = await this.d.api.replaceStatus<ImprovementTarget>('improvementtargets', {
         ...ctx.target,

@@ -6,6 +6,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { KubeConfig, V1Job } from '@kubernetes/client-node';
 import { KubeApi } from '../kube/api.ts';
+import { closeConnections, withConnectionReuse } from '../kube/connection-reuse.ts';
 import { realClock, type Clock } from '../kube/clock.ts';
 import { EventRecorder } from '../kube/events.ts';
 import { LeaderElector } from '../kube/leader-election.ts';
@@ -90,7 +91,7 @@ export class Manager {
     this.clock = opts.clock ?? realClock;
     this.log = opts.logger;
     this.metrics = opts.metrics ?? new OperatorMetrics();
-    this.api = new KubeApi(opts.kc);
+    this.api = new KubeApi(withConnectionReuse(opts.kc));
     const namespaces = opts.namespaces?.length ? opts.namespaces : undefined;
     const common = { kc: opts.kc, logger: opts.logger, namespaces, ...opts.reflectorTuning };
     this.targets = new Reflector<ImprovementTarget>({
@@ -183,6 +184,7 @@ export class Manager {
     await this.stopLeading();
     await this.executor.stop?.();
     await Promise.all([this.targets.stop(), this.runs.stop(), this.jobs.stop()]);
+    await closeConnections(this.api.kc);
     await Promise.all(
       this.servers.map((s) => {
         const closed = new Promise<void>((r) => s.close(() => r()));
@@ -211,6 +213,7 @@ export class Manager {
       api: this.api,
       forge: this.forgeChecks,
       forgePokes: this.forgePokes,
+      onForgeCheckDone: (namespace, name) => this.queue?.add(targetKey(namespace, name)),
       launch: (target, run) => runs.launch(target, run),
       targets: this.targets,
       runs: this.runs,

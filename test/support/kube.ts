@@ -6,15 +6,21 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, beforeAll } from '@jest/globals';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { withConnectionReuse } from '../../src/kube/connection-reuse.ts';
 import { ControlPlane } from '../controlplane/controlplane.ts';
 import { ENV } from './env.ts';
 
 export const repoRoot = join(import.meta.dirname, '..', '..');
 
+let shared: KubeConfig | undefined;
+
+/** The test cluster's KubeConfig, one per worker, with pooled connections (src/kube/connection-reuse.ts). */
 export function kubeConfig(): KubeConfig {
-  const kc = new KubeConfig();
-  kc.loadFromDefault();
-  return kc;
+  if (!shared) {
+    shared = withConnectionReuse(new KubeConfig());
+    shared.loadFromDefault();
+  }
+  return shared;
 }
 
 export interface CmdResult {
