@@ -146,7 +146,7 @@ describe('runner job', () => {
     expect(status).toMatchObject({ phase: 'Failed', failure: { reason: 'InvalidConfiguration' } });
   });
 
-  it('reports rollback runs as not implemented yet', async () => {
+  it('runs a rollback run in Job mode: an unknown commit fails cleanly and the status says so', async () => {
     sb = sandbox();
     await createRun('demo-102');
     const { logger } = capturedLogger();
@@ -163,11 +163,9 @@ describe('runner job', () => {
       },
     });
     const outcome = await runJob({ logger, kubeConfig: kubeConfig(), env, print: () => undefined });
-    expect(outcome.failure).toEqual({
-      reason: 'Internal',
-      message: 'rollback not implemented yet',
-    });
-    expect((await getRun('demo-102')).status.phase).toBe('Failed');
+    expect(outcome.failure?.reason).toBe('RollbackTargetNotFound');
+    const { status } = await getRun('demo-102');
+    expect(status).toMatchObject({ phase: 'Failed', failure: { reason: 'RollbackTargetNotFound' } });
   });
 });
 
