@@ -2,6 +2,7 @@
 // opencode-operator: watches ImprovementTargets and turns their schedules
 // into ImprovementRuns and Jobs. Options come from flags or environment
 // (one table below), validated before anything starts.
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { KubeConfig } from '@kubernetes/client-node';
@@ -88,6 +89,20 @@ export function operatorCommand(): Command {
         .env('EXECUTOR')
         .default('job'),
     )
+    .addOption(
+      new Option(
+        '--webhook-bind-address <addr>',
+        'serve GitHub/Gitea issue webhooks here (POST /webhooks/github, /webhooks/gitea); off when unset',
+      )
+        .env('WEBHOOK_BIND_ADDRESS')
+        .argParser(address),
+    )
+    .addOption(
+      new Option(
+        '--webhook-secret-file <path>',
+        'file holding the webhook HMAC secret (required with --webhook-bind-address)',
+      ).env('WEBHOOK_SECRET_FILE'),
+    )
     .addOption(new Option('--workers <n>', 'concurrent reconciles').default(4).argParser(positive))
     .addOption(
       new Option('--log-level <level>', 'log level')
@@ -112,6 +127,15 @@ export async function main(argv = process.argv): Promise<void> {
   if (o.kubeconfig) kc.loadFromFile(o.kubeconfig);
   else kc.loadFromDefault();
   const identity = process.env.POD_NAME ?? `${hostname()}-${process.pid}`;
+  let webhook: { address: string; secret: string } | undefined;
+  if (o.webhookBindAddress) {
+    if (!o.webhookSecretFile)
+      throw new Error('--webhook-bind-address needs --webhook-secret-file (WEBHOOK_SECRET_FILE)');
+    // Trimmed: a Secret mounted from `kubectl create secret --from-file` often ends with a newline.
+    const secret = readFileSync(o.webhookSecretFile, 'utf8').trim();
+    if (!secret) throw new Error(`--webhook-secret-file ${o.webhookSecretFile} is empty`);
+    webhook = { address: o.webhookBindAddress, secret };
+  }
   let stopping = false;
   const addresses = [...new Set([o.metricsBindAddress, o.healthProbeBindAddress])];
   const manager = new Manager({
@@ -126,6 +150,7 @@ export async function main(argv = process.argv): Promise<void> {
     runnerServiceAccount: o.runnerServiceAccount,
     workers: o.workers,
     httpAddresses: addresses,
+    webhook,
     leaderElection: o.leaderElect
       ? { namespace: o.leaderElectionNamespace, name: o.leaderElectionId, identity }
       : undefined,

@@ -2,7 +2,7 @@
 // one work queue; reconcilers run only while this replica leads; an HTTP
 // server answers /healthz, /readyz and /metrics. Instances only: two
 // managers can run in one process (tests do exactly that).
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { KubeConfig, V1Job } from '@kubernetes/client-node';
 import { KubeApi } from '../kube/api.ts';
@@ -13,6 +13,7 @@ import { LeaderElector } from '../kube/leader-election.ts';
 import { Reflector } from '../kube/reflector.ts';
 import { OperatorMetrics } from '../metrics/metrics.ts';
 import type { Logger } from '../util/logger.ts';
+import { createWebhookHandler, matchTargets } from '../webhook/server.ts';
 import type { Executor } from '../controllers/executor.ts';
 import { JobExecutor } from '../controllers/job-executor.ts';
 import { LABEL_MANAGED_BY, MANAGED_BY } from '../controllers/job-builder.ts';
@@ -56,6 +57,8 @@ export interface ManagerOptions {
   /** Builds the executor; default: batch/v1 Jobs. */
   executor?: (ctx: { api: KubeApi; jobs: Reflector<Job>; logger: Logger }) => Executor;
   metrics?: OperatorMetrics;
+  /** Optional webhook endpoint for GitHub/Gitea issue events (HMAC-verified). */
+  webhook?: { address: string; secret: string };
   /** How a target's forge client is made (tests tune retries); default: createForge. */
   forgeFactory?: ForgeFactory;
   reflectorTuning?: { resyncMs?: number; silenceMs?: number; watchTimeoutSeconds?: number };
@@ -149,13 +152,19 @@ export class Manager {
     return this.targets.synced && this.runs.synced && this.jobs.synced;
   }
 
-  /** Ports of the HTTP servers once started (in the order of httpAddresses). */
+  /** Port of the webhook server once started. */
+  get webhookPort(): number | undefined {
+    return this.o.webhook ? this.httpPorts.at(-1) : undefined;
+  }
+
+  /** Ports of the HTTP servers once started (in the order of httpAddresses, then the webhook's). */
   get httpPorts(): number[] {
     return this.servers.map((s) => (s.address() as AddressInfo).port);
   }
 
   async start(): Promise<void> {
     for (const a of this.o.httpAddresses ?? []) await this.listen(a);
+    if (this.o.webhook) await this.listenWebhook(this.o.webhook.address, this.o.webhook.secret);
     await Promise.all([this.targets.start(), this.runs.start(), this.jobs.start()]);
     this.started = true;
     const le = this.o.leaderElection;
@@ -265,10 +274,33 @@ export class Manager {
     await this.workersDone;
   }
 
+  /** Issue events that carry a target's priority label ask for that target's forge check now. */
+  private listenWebhook(address: string, secret: string): Promise<void> {
+    const handler = createWebhookHandler({
+      secret,
+      logger: this.log,
+      onIssueEvent: (event) => {
+        const targets = matchTargets(
+          event,
+          this.targets
+            .list()
+            .map((t) => ({
+              namespace: t.metadata.namespace!,
+              name: t.metadata.name,
+              spec: t.spec,
+            })),
+        ).filter((t) => event.labels.includes(t.spec.labels?.priority ?? 'opencode-priority'));
+        this.log.info(
+          { issue: event.number, targets: targets.map((t) => t.name) },
+          'webhook: priority issue event',
+        );
+        this.pokeForge(targets);
+      },
+    });
+    return this.serve(address, handler);
+  }
+
   private listen(address: string): Promise<void> {
-    const idx = address.lastIndexOf(':');
-    const host = address.slice(0, idx) || '0.0.0.0';
-    const port = Number(address.slice(idx + 1));
     const server = createServer((req, res) => {
       const path = (req.url ?? '/').split('?')[0];
       if (path === '/healthz') return void res.writeHead(200).end('ok');
@@ -287,6 +319,18 @@ export class Manager {
       }
       res.writeHead(404).end('not found');
     });
+    return this.serve(address, server);
+  }
+
+  private serve(
+    address: string,
+    handlerOrServer: Server | ((req: IncomingMessage, res: ServerResponse) => void),
+  ): Promise<void> {
+    const idx = address.lastIndexOf(':');
+    const host = address.slice(0, idx) || '0.0.0.0';
+    const port = Number(address.slice(idx + 1));
+    const server =
+      typeof handlerOrServer === 'function' ? createServer(handlerOrServer) : handlerOrServer;
     this.servers.push(server);
     return new Promise((resolve, reject) => {
       server.once('error', reject);
