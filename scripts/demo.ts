@@ -143,15 +143,13 @@ async function main(): Promise<number> {
       autoMerge: false,
     },
   };
-  await kc
-    .makeApiClient(CustomObjectsApi)
-    .createNamespacedCustomObject({
-      group: GROUP,
-      version: VERSION,
-      namespace: NS,
-      plural: 'improvementtargets',
-      body: target,
-    });
+  await kc.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({
+    group: GROUP,
+    version: VERSION,
+    namespace: NS,
+    plural: 'improvementtargets',
+    body: target,
+  });
   info(
     `improvementtarget.${GROUP}/${TARGET} created (schedule 0 8 * * *, plus a run-now annotation)`,
   );
@@ -185,14 +183,12 @@ async function main(): Promise<number> {
   let phase = '';
   let run: RunObject | undefined;
   while (Date.now() < deadline) {
-    const runs = (await kc
-      .makeApiClient(CustomObjectsApi)
-      .listNamespacedCustomObject({
-        group: GROUP,
-        version: VERSION,
-        namespace: NS,
-        plural: 'improvementruns',
-      })) as { items: RunObject[] };
+    const runs = (await kc.makeApiClient(CustomObjectsApi).listNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      namespace: NS,
+      plural: 'improvementruns',
+    })) as { items: RunObject[] };
     run = runs.items[0];
     const p = run?.status?.phase ?? (run ? 'Pending' : 'waiting for the run');
     if (p !== phase) info(`run ${run?.metadata?.name ?? ''}: ${p}`);
@@ -212,15 +208,13 @@ async function main(): Promise<number> {
   step('kubectl get improvements');
   console.log(kubectl('get', 'improvements', '-n', NS));
   step(`The run ${run!.metadata.name}`);
-  const fresh = (await kc
-    .makeApiClient(CustomObjectsApi)
-    .getNamespacedCustomObject({
-      group: GROUP,
-      version: VERSION,
-      namespace: NS,
-      plural: 'improvementruns',
-      name: run!.metadata.name,
-    })) as RunObject;
+  const fresh = (await kc.makeApiClient(CustomObjectsApi).getNamespacedCustomObject({
+    group: GROUP,
+    version: VERSION,
+    namespace: NS,
+    plural: 'improvementruns',
+    name: run!.metadata.name,
+  })) as RunObject;
   const { tests, ...rest } = fresh.status ?? {};
   console.log(
     JSON.stringify(

@@ -39,7 +39,7 @@ export class RunReconciler {
   }
 
   async reconcile(namespace: string, name: string): Promise<WorkResult> {
-    const { runs, targets, executor, clock } = this.d;
+    const { runs, targets, executor } = this.d;
     const run = runs.get(`${namespace}/${name}`);
     if (!run || run.metadata.deletionTimestamp || isTerminal(run)) return;
     const target = targets.get(`${namespace}/${run.spec.targetRef.name}`);

@@ -23,7 +23,7 @@ import {
   type ParsedSchedule,
 } from '../scheduling/schedule.ts';
 import type { Logger } from '../util/logger.ts';
-import { errorMessage, RetryableError } from '../util/errors.ts';
+import { RetryableError } from '../util/errors.ts';
 import { account, LABEL_COUNTED, LABEL_MERGE_COUNTED, runsToPrune } from './accounting.ts';
 import { ForgeChecks, parseInterval, type ForgeCheckResult } from './forge-checks.ts';
 import { CONDITION, REASON, setCondition } from './conditions.ts';

@@ -282,13 +282,11 @@ export class Manager {
       onIssueEvent: (event) => {
         const targets = matchTargets(
           event,
-          this.targets
-            .list()
-            .map((t) => ({
-              namespace: t.metadata.namespace!,
-              name: t.metadata.name,
-              spec: t.spec,
-            })),
+          this.targets.list().map((t) => ({
+            namespace: t.metadata.namespace!,
+            name: t.metadata.name,
+            spec: t.spec,
+          })),
         ).filter((t) => event.labels.includes(t.spec.labels?.priority ?? 'opencode-priority'));
         this.log.info(
           { issue: event.number, targets: targets.map((t) => t.name) },

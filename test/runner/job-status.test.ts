@@ -165,7 +165,10 @@ describe('runner job', () => {
     const outcome = await runJob({ logger, kubeConfig: kubeConfig(), env, print: () => undefined });
     expect(outcome.failure?.reason).toBe('RollbackTargetNotFound');
     const { status } = await getRun('demo-102');
-    expect(status).toMatchObject({ phase: 'Failed', failure: { reason: 'RollbackTargetNotFound' } });
+    expect(status).toMatchObject({
+      phase: 'Failed',
+      failure: { reason: 'RollbackTargetNotFound' },
+    });
   });
 });
 
