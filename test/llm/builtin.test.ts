@@ -74,7 +74,7 @@ describe('built-in improver: whitespace', () => {
     expect(p).toMatchObject({
       type: 'style',
       priority: 'P3',
-      title: expect.stringMatching(/^style: /),
+      title: 'remove trailing whitespace and add missing final newlines',
     });
     expect(p.candidate.id).toBe('builtin:whitespace');
     expect(read(dir, 'src/a.js')).toBe('const a = 1;\nconst b = 2;\nconsole.log(a + b);\n');
@@ -118,7 +118,7 @@ describe('built-in improver: README', () => {
       'src/index.js': 'export const w = 1;\n',
     });
     const p = await proposeAndApply(dir);
-    expect(p).toMatchObject({ type: 'documentation', priority: 'P3', title: 'docs: add a README' });
+    expect(p).toMatchObject({ type: 'documentation', priority: 'P3', title: 'add a README' });
     expect(read(dir, 'README.md')).toBe(
       '# widget\n\nMakes widgets.\n\n## Installation\n\nInstall the dependencies:\n\n```sh\nnpm install\n```\n\n' +
         '## Testing\n\nRun the test suite:\n\n```sh\nnpm test\n```\n',
@@ -132,7 +132,7 @@ describe('built-in improver: README', () => {
       'README.md': '# tool\n\nA tool.\n\n## Install\n\nRun `go install`.\n',
     });
     const p = await proposeAndApply(dir);
-    expect(p.title).toBe('docs: add Usage, Testing to the README');
+    expect(p.title).toBe('add Usage, Testing to the README');
     expect(read(dir, 'README.md')).toBe(
       '# tool\n\nA tool.\n\n## Install\n\nRun `go install`.\n\n## Usage\n\nRun it:\n\n```sh\ngo run .\n```\n\n' +
         '## Testing\n\nRun the test suite:\n\n```sh\ngo test ./...\n```\n',
@@ -166,7 +166,7 @@ describe('built-in improver: broken relative links', () => {
       '![logo](logo.png) and [site](https://example.com/x.md).\n\n```\n[fenced](setup.md)\n```\n';
     const dir = repo({ ...base, 'docs/guide.md': guide });
     const p = await proposeAndApply(dir);
-    expect(p).toMatchObject({ type: 'documentation', title: 'docs: fix broken relative links' });
+    expect(p).toMatchObject({ type: 'documentation', title: 'fix broken relative links' });
     expect(p.rationale).toContain('docs/guide.md: setup.md#start -> install/setup.md#start');
     expect(read(dir, 'docs/guide.md')).toBe(
       guide.replace('[setup](setup.md#start)', '[setup](install/setup.md#start)'),
@@ -202,7 +202,7 @@ describe('built-in improver: eslint --fix', () => {
     const dir = repo(files);
     symlinkSync(resolve('node_modules'), join(dir, 'node_modules'));
     const p = await proposeAndApply(dir);
-    expect(p).toMatchObject({ type: 'style', priority: 'P3', title: 'style: apply eslint --fix' });
+    expect(p).toMatchObject({ type: 'style', priority: 'P3', title: 'apply eslint --fix' });
     expect(p.blocks.map((b) => b.path)).toEqual(['src/a.js']);
     expect(read(dir, 'src/a.js')).toBe('const x = 1;\nconsole.log(x);\n');
   });

@@ -83,7 +83,7 @@ export const linksRule: Rule = {
     if (fitted.length === 0) return undefined;
     const kept = fixes.filter((x) => fitted.some((c) => x.startsWith(`${c.path}:`)));
     return {
-      title: 'docs: fix broken relative links',
+      title: 'fix broken relative links',
       rationale: `Links pointed at files that do not exist; each now points at the only file with that name: ${kept.join('; ')}.`,
       blocks: fitted.map(wholeFileBlock),
     };

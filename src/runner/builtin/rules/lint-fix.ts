@@ -77,7 +77,7 @@ export const lintFixRule: Rule = {
       const fitted = fitToPolicy(changes, policy);
       if (fitted.length === 0) return undefined;
       return {
-        title: 'style: apply eslint --fix',
+        title: 'apply eslint --fix',
         rationale: `The repository's ESLint configuration reports fixable problems in ${fitted.length} file(s); these are the linter's own fixes.`,
         blocks: fitted.map(wholeFileBlock),
       };

@@ -60,7 +60,7 @@ export const readmeRule: Rule = {
         body = next;
       }
       return {
-        title: 'docs: add a README',
+        title: 'add a README',
         rationale:
           'The repository has no README; newcomers need to know what it is and how to install, run and test it.',
         blocks: [{ path: 'README.md', search: '', replace: body }],
@@ -84,7 +84,7 @@ export const readmeRule: Rule = {
     }
     if (added.length === 0) return undefined;
     return {
-      title: `docs: add ${added.join(', ')} to the README`,
+      title: `add ${added.join(', ')} to the README`,
       rationale: `The README has no ${added.join(' / ')} section; the commands are the ones this repository uses (${missing
         .filter((s) => added.includes(s.heading))
         .map((s) => s.command)

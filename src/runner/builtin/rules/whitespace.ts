@@ -47,7 +47,7 @@ export const whitespaceRule: Rule = {
     }
     if (changes.length === 0) return undefined;
     return {
-      title: 'style: remove trailing whitespace and add missing final newlines',
+      title: 'remove trailing whitespace and add missing final newlines',
       rationale: `${fixedLines} line(s) in ${changes.length} file(s) had trailing whitespace or no final newline; editors and diffs show them as noise.`,
       blocks: changes.map((c) => ({ path: c.path, search: c.before, replace: c.after })),
     };
