@@ -90,7 +90,9 @@ export type ScheduleDecision =
 export function decide(input: ScheduleInput): ScheduleDecision {
   const { schedule, now } = input;
   const since = input.lastScheduleTime ?? input.createdAt;
-  const next = schedule.next(now);
+  // Never announce a slot before the target existed (or before the last handled one),
+  // even when this clock runs behind the API server's.
+  const next = schedule.next(new Date(Math.max(now.getTime(), since.getTime())));
   const latest = schedule.latestAtOrBefore(now);
   if (!latest || latest.getTime() <= since.getTime()) return { kind: 'wait', next };
   const lateBySeconds = Math.floor((now.getTime() - latest.getTime()) / 1000);
