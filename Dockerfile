@@ -12,8 +12,10 @@ ARG NODE_IMAGE=node:24.21.0-bookworm-slim
 FROM ${NODE_IMAGE} AS build
 WORKDIR /src
 # Dependencies first so this layer is reused while only sources change.
+# `npm install` follows the lock file; `npm ci` refuses it because npm leaves
+# other platforms' optional packages out of it (see .ci/run).
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund && npm cache clean --force
+RUN npm install --no-audit --no-fund && npm cache clean --force
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 # Compile, then drop dev dependencies (typescript, jest, the node binary
