@@ -25,7 +25,7 @@ const root = join(import.meta.dirname, '..');
 const { values } = parseArgs({
   options: {
     n: { type: 'string', default: '100,1000' },
-    workers: { type: 'string', default: '8' },
+    workers: { type: 'string', default: '16' },
   },
 });
 const sizes = values.n!.split(',').map(Number);

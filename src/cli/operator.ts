@@ -103,7 +103,11 @@ export function operatorCommand(): Command {
         'file holding the webhook HMAC secret (required with --webhook-bind-address)',
       ).env('WEBHOOK_SECRET_FILE'),
     )
-    .addOption(new Option('--workers <n>', 'concurrent reconciles').default(4).argParser(positive))
+    .addOption(
+      new Option('--workers <n>', 'concurrent reconciles (API-latency bound: more than cores)')
+        .default(16)
+        .argParser(positive),
+    )
     .addOption(
       new Option('--log-level <level>', 'log level')
         .choices(['trace', 'debug', 'info', 'warn', 'error'])

@@ -231,7 +231,7 @@ export class Manager {
       recorder: new EventRecorder(this.api.core, this.clock, this.log),
       logger: this.log,
     });
-    this.workersDone = queue.run(this.o.workers ?? 4, async (key) => {
+    this.workersDone = queue.run(this.o.workers ?? 16, async (key) => {
       const { kind, namespace, name } = splitKey(key);
       const end = this.metrics.reconcileDuration.startTimer({ controller: kind });
       try {
