@@ -3,6 +3,7 @@
 // schedule), the bot's open pull requests, and whether the pull requests of
 // earlier runs have reached main. One Forge instance per target is kept, so
 // the GitHub forge's ETag cache makes an unchanged answer free (304).
+import { createHash } from 'node:crypto';
 import type { CoreV1Api } from '@kubernetes/client-node';
 import { createForge } from '../runner/forge/index.ts';
 import type { Forge, ForgePullRequest } from '../runner/forge/types.ts';
@@ -92,12 +93,14 @@ export class ForgeChecks {
     return r;
   }
 
+  /**
+   * The target's forge client, kept across checks (its ETag cache is what
+   * makes an unchanged answer free). The Secret is read on every check, so a
+   * rotated token takes effect at the next one; the client is rebuilt only
+   * when the repository settings or the token change.
+   */
   private async forgeFor(target: ImprovementTarget): Promise<Forge> {
     const ref = target.spec.repository.credentialsSecretRef;
-    const key = JSON.stringify([target.spec.repository, target.metadata.resourceVersion && ref]);
-    const uid = target.metadata.uid ?? `${target.metadata.namespace}/${target.metadata.name}`;
-    const cached = this.forges.get(uid);
-    if (cached && cached.key === key) return cached.forge;
     let token: string | undefined;
     if (ref) {
       // The operator may get (never list) Secrets; the value stays in memory, registered for redaction.
@@ -109,6 +112,11 @@ export class ForgeChecks {
         Buffer.from(secret.data?.[ref.key ?? 'token'] ?? '', 'base64').toString('utf8') ||
         undefined;
     }
+    const tokenHash = token ? createHash('sha256').update(token).digest('hex') : '';
+    const key = JSON.stringify([target.spec.repository, tokenHash]);
+    const uid = target.metadata.uid ?? `${target.metadata.namespace}/${target.metadata.name}`;
+    const cached = this.forges.get(uid);
+    if (cached && cached.key === key) return cached.forge;
     const forge = this.factory(target, token);
     this.forges.set(uid, { key, forge });
     return forge;
