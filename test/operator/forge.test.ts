@@ -8,10 +8,10 @@ import { createForge } from '../../src/runner/forge/index.ts';
 import type { Manager } from '../../src/operator/manager.ts';
 import { createLogger } from '../../src/util/logger.ts';
 import { startGitHubDouble, type GitHubDouble } from '../doubles/github/server.ts';
+import { createDoubleTarget, doubleForgeFactory } from '../support/forge-target.ts';
 import { installCrds, kubectlOk, useNamespace } from '../support/kube.ts';
 import {
   clients,
-  createTarget,
   events,
   getTarget,
   listRuns,
@@ -29,40 +29,16 @@ let manager: Manager;
 beforeAll(async () => {
   await installCrds();
   gh = await startGitHubDouble({ token: TOKEN });
-  gh.addRepo('acme', 'svc');
-  await clients().core.createNamespacedSecret({
-    namespace: ns(),
-    body: { metadata: { name: 'gh' }, stringData: { token: TOKEN } },
-  });
   clock = new ManualClock(new Date());
-  const fastRetries = { retryBaseMs: 1, spaceWrites: false };
-  const h = startManager({
-    clock,
-    namespaces: [ns()],
-    forgeFactory: (t, token) =>
-      createForge({
-        provider: 'github',
-        repoUrl: t.spec.repository.url,
-        apiUrl: gh.url,
-        token,
-        logger: createLogger({ level: 'silent' }),
-        tuning: fastRetries,
-      }),
-  });
+  const h = startManager({ clock, namespaces: [ns()], forgeFactory: doubleForgeFactory(gh) });
   manager = h.manager;
   await h.started;
-  await createTarget(ns(), 'svc', {
-    repository: {
-      url: 'https://github.com/acme/svc.git',
-      provider: 'github',
-      apiUrl: gh.url,
-      credentialsSecretRef: { name: 'gh', key: 'token' },
-    },
-    schedule: '0 0 1 1 *',
+  // Created after the manager starts, so its first forge check happens at once.
+  await createDoubleTarget(gh, {
+    namespace: ns(),
+    name: 'svc',
+    token: TOKEN,
     forgeCheckInterval: '5m',
-  });
-  await waitFor(async () => (await getTarget(ns(), 'svc')).status?.forge?.lastCheckTime, {
-    what: 'first forge check',
   });
 });
 afterAll(async () => {

@@ -5,11 +5,10 @@ import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { ManualClock } from '../../src/kube/clock.ts';
 import type { Manager } from '../../src/operator/manager.ts';
-import { createForge } from '../../src/runner/forge/index.ts';
-import { createLogger } from '../../src/util/logger.ts';
 import { startGitHubDouble, type GitHubDouble } from '../doubles/github/server.ts';
+import { createDoubleTarget, doubleForgeFactory } from '../support/forge-target.ts';
 import { installCrds, useNamespace } from '../support/kube.ts';
-import { clients, createTarget, getTarget, listRuns, startManager } from '../support/operator.ts';
+import { listRuns, startManager } from '../support/operator.ts';
 import { sleep, waitFor } from '../support/wait.ts';
 
 const ns = useNamespace('hook');
@@ -21,40 +20,20 @@ let manager: Manager;
 beforeAll(async () => {
   await installCrds();
   gh = await startGitHubDouble({ token: TOKEN });
-  gh.addRepo('acme', 'hooked');
-  await clients().core.createNamespacedSecret({
-    namespace: ns(),
-    body: { metadata: { name: 'gh' }, stringData: { token: TOKEN } },
-  });
   // The clock never moves: only the webhook can make a forge check happen after the first one.
   const h = startManager({
     clock: new ManualClock(new Date()),
     namespaces: [ns()],
     webhook: { address: '127.0.0.1:0', secret: SECRET },
-    forgeFactory: (t, token) =>
-      createForge({
-        provider: 'github',
-        repoUrl: t.spec.repository.url,
-        apiUrl: gh.url,
-        token,
-        logger: createLogger({ level: 'silent' }),
-        tuning: { retryBaseMs: 1, spaceWrites: false },
-      }),
+    forgeFactory: doubleForgeFactory(gh),
   });
   manager = h.manager;
   await h.started;
-  await createTarget(ns(), 'hooked', {
-    repository: {
-      url: 'https://github.com/acme/hooked.git',
-      provider: 'github',
-      apiUrl: gh.url,
-      credentialsSecretRef: { name: 'gh', key: 'token' },
-    },
-    schedule: '0 0 1 1 *',
+  await createDoubleTarget(gh, {
+    namespace: ns(),
+    name: 'hooked',
+    token: TOKEN,
     forgeCheckInterval: '1h',
-  });
-  await waitFor(async () => (await getTarget(ns(), 'hooked')).status?.forge?.lastCheckTime, {
-    what: 'first forge check',
   });
 });
 afterAll(async () => {
