@@ -167,12 +167,13 @@ describe('merge tracking', () => {
     await waitFor(async () => (await getTarget(ns(), 'svc')).status.totals?.merged === 1, {
       what: 'totals.merged',
     });
-    const merges = await waitFor(
+    // An empty list is truthy: wait for the Event itself, not for the list.
+    const merged = await waitFor(
       async () =>
-        (await events(ns(), 'PullRequestMerged')).filter((e) => e.involvedObject.name === 'svc'),
+        (await events(ns(), 'PullRequestMerged')).find((e) => e.involvedObject.name === 'svc'),
       { what: 'PullRequestMerged event' },
     );
-    expect(merges[0].message).toContain(name);
+    expect(merged.message).toContain(name);
     const hist = await manager.metrics.registry.getSingleMetricAsString(
       'opencode_time_to_main_seconds',
     );
