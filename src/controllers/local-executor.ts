@@ -43,6 +43,7 @@ export class LocalExecutor implements Executor {
   readonly name = 'local' as const;
   private readonly o: LocalExecutorOptions;
   private readonly children = new Map<string, Child>();
+  private readonly starting = new Map<string, Promise<void>>();
 
   constructor(opts: LocalExecutorOptions) {
     this.o = opts;
@@ -55,6 +56,17 @@ export class LocalExecutor implements Executor {
   async launch(target: ImprovementTarget, run: ImprovementRun): Promise<void> {
     const key = this.key(run);
     if (this.children.has(key)) return;
+    // The target's reconcile (right after creating the run) and the run's own
+    // reconcile both launch it, concurrently: without this, both pass the
+    // check above while reading Secrets and two runners race on one branch.
+    const pending = this.starting.get(key);
+    if (pending) return pending;
+    const start = this.start(key, target, run).finally(() => this.starting.delete(key));
+    this.starting.set(key, start);
+    return start;
+  }
+
+  private async start(key: string, target: ImprovementTarget, run: ImprovementRun): Promise<void> {
     const env: Record<string, string> = {
       ...(process.env as Record<string, string>),
       ...this.o.env,
