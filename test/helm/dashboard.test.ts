@@ -1,66 +1,54 @@
-// The Grafana dashboard's queries against a real Prometheus (Debian's
-// `prometheus`) scraping the operator's own metrics registry
-// (src/metrics/metrics.ts), served on 127.0.0.1 and moved on every scrape as
-// an operator doing runs would. Every panel's query must be valid PromQL and
-// return data; the exposition must pass `promtool check metrics`.
-//
-// Not the whole running operator: its runs need runner pods, which this
-// control plane (no kubelet) cannot run; the registry is the same one the
-// Manager serves on /metrics.
+// The Grafana dashboard against a real Prometheus (Debian's `prometheus`)
+// scraping a running operator that has done runs: the Manager with the local
+// executor (runner processes instead of pods: this control plane has no
+// kubelet) improving a repository on the GitHub double. Three scheduled runs
+// (two style fixes, one README section) are merged to main, and a rollback
+// reverts the first. Every panel's query, with Grafana's default variable
+// values, must then return data, and the operator's /metrics must pass
+// `promtool check metrics`.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import type { Registry } from 'prom-client';
-import { OperatorMetrics } from '../../src/metrics/metrics.ts';
+import { LABEL_COUNTED } from '../../src/controllers/accounting.ts';
+import { LocalExecutor } from '../../src/controllers/local-executor.ts';
+import { ManualClock } from '../../src/kube/clock.ts';
+import type { Manager } from '../../src/operator/manager.ts';
+import { startGitHubDouble, type GitHubDouble } from '../doubles/github/server.ts';
+import { sandbox, type Sandbox } from '../runner/support.ts';
+import { doubleForgeFactory } from '../support/forge-target.ts';
+import { installCrds, kubectlOk, useNamespace } from '../support/kube.ts';
+import {
+  clients,
+  createTarget,
+  type LogBuffer,
+  getTarget,
+  listRuns,
+  moveClock,
+  nextMinute,
+  startManager,
+} from '../support/operator.ts';
+import { waitFor } from '../support/wait.ts';
 import { CHART, run } from './support.ts';
 
 const dashboard = JSON.parse(
   readFileSync(join(CHART, 'dashboards', 'opencode-operator.json'), 'utf8'),
 );
+const ns = useNamespace('dashboard');
+const TOKEN = 'ghp_dashboardRunsToken0123456789abcd';
+const TARGET = 'lib';
 const dir = mkdtempSync(join(tmpdir(), 'opencode-prom-'));
-let exporter: Server | undefined;
+let gh: GitHubDouble;
+let sb: Sandbox;
+let clock: ManualClock;
+let manager: Manager | undefined;
+let logs: LogBuffer;
 let prometheus: ChildProcess | undefined;
 let promUrl = '';
-let exporterUrl = '';
-
-/** The operator's own metrics (src/metrics), moved a little on every scrape as runs would. */
-function operatorMetrics(): { registry: Registry; move: () => void } {
-  const m = new OperatorMetrics();
-  m.leader.set(1);
-  const targets = [
-    { namespace: 'team-a', target: 'api-server' },
-    { namespace: 'team-b', target: 'web' },
-  ];
-  let tick = 0;
-  const move = () => {
-    tick++;
-    for (const [i, t] of targets.entries()) {
-      m.runsTotal.inc({ ...t, result: tick % 3 === 0 ? 'failed' : 'succeeded' });
-      m.improvementsTotal.inc({
-        ...t,
-        type: i ? 'documentation' : 'tests',
-        priority: i ? 'P3' : 'P2',
-      });
-      m.rollbacksTotal.inc({ ...t, result: 'succeeded' });
-      m.runDuration.observe(t, 100 + 40 * ((tick + i) % 5));
-      m.timeToMain.observe(t, 600 * (1 + ((tick + i) % 7)));
-      m.scheduleLag.observe(t, 0.2 * (1 + (tick % 4)));
-      m.coverage.set(t, 60 + i * 10 + tick * 0.1);
-      m.suspended.set(t, i);
-      m.stalled.set(t, 0);
-      m.openPullRequests.set(t, 1 - i);
-      m.consecutiveFailures.set(t, tick % 3 === 0 ? 1 : 0);
-      m.nextRun.set(t, Math.floor(Date.now() / 1000) + 3600);
-    }
-    m.reconcileTotal.inc({ controller: 'ImprovementTarget', result: 'success' });
-    m.reconcileDuration.observe({ controller: 'ImprovementTarget' }, 0.02);
-  };
-  return { registry: m.registry, move };
-}
+let metricsUrl = '';
+const runNames: string[] = [];
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -78,28 +66,13 @@ async function query(expr: string): Promise<any> {
   return res.json();
 }
 
-async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: string) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check().catch(() => false)) return;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`timed out waiting for ${what}`);
+/** How many scrapes of the operator Prometheus has made so far. */
+async function scrapes(): Promise<number> {
+  const s = await query('sum(count_over_time(up{job="opencode-operator"}[1h]))');
+  return Number(s.data?.result[0]?.value[1] ?? 0);
 }
 
-beforeAll(async () => {
-  const { registry, move } = operatorMetrics();
-  move();
-  exporter = createServer((req, res) => {
-    if (req.url !== '/metrics') return void res.writeHead(404).end();
-    move();
-    void registry.metrics().then((text) => {
-      res.writeHead(200, { 'content-type': registry.contentType }).end(text);
-    });
-  });
-  await new Promise<void>((r) => exporter!.listen(0, '127.0.0.1', r));
-  exporterUrl = `127.0.0.1:${(exporter.address() as AddressInfo).port}`;
-
+async function startPrometheus(target: string): Promise<void> {
   const port = await freePort();
   promUrl = `http://127.0.0.1:${port}`;
   const config = join(dir, 'prometheus.yml');
@@ -108,8 +81,8 @@ beforeAll(async () => {
     [
       'global: {scrape_interval: 1s, evaluation_interval: 1s}',
       'scrape_configs:',
-      '  - job_name: opencode-operator-metrics',
-      `    static_configs: [{targets: ['${exporterUrl}']}]`,
+      '  - job_name: opencode-operator',
+      `    static_configs: [{targets: ['${target}']}]`,
       '',
     ].join('\n'),
   );
@@ -122,41 +95,128 @@ beforeAll(async () => {
     ],
     { stdio: 'ignore' },
   );
-  await waitFor(async () => (await fetch(`${promUrl}/-/ready`)).ok, 30_000, 'Prometheus ready');
-  // Enough scrapes for increase()/rate() over a 1m window to have two samples.
-  await waitFor(
-    async () => {
-      const r = await query('count_over_time(up{job="opencode-operator-metrics"}[1m])');
-      return Number(r.data.result[0]?.value[1] ?? 0) >= 5;
-    },
-    30_000,
-    'five scrapes',
+  await waitFor(async () => (await fetch(`${promUrl}/-/ready`).catch(() => undefined))?.ok, {
+    timeoutMs: 30_000,
+    what: 'Prometheus ready',
+  });
+  await waitFor(async () => (await scrapes()) >= 2, { timeoutMs: 30_000, what: 'two scrapes' });
+}
+
+/** Moves the clock to the next slot and waits until that run is counted into the target. */
+async function scheduledRun(): Promise<any> {
+  const slot = nextMinute(clock.now());
+  await moveClock(manager!, clock, new Date(slot.getTime() + 1500));
+  const name = `${TARGET}-${slot.getTime() / 60_000}`;
+  const counted = await waitFor(
+    async () =>
+      (await listRuns(ns())).find(
+        (r) => r.metadata.name === name && r.metadata.labels?.[LABEL_COUNTED] === 'true',
+      ),
+    { timeoutMs: 120_000, what: `run ${name} counted` },
+  ).catch(async (err: Error) => {
+    const runs = (await listRuns(ns())).map((r) => [r.metadata.name, r.metadata.labels, r.status]);
+    throw new Error(
+      `${err.message}\nruns: ${JSON.stringify(runs)}\nlogs: ${logs.text.slice(-6000)}`,
+    );
+  });
+  runNames.push(name);
+  return counted;
+}
+
+beforeAll(async () => {
+  await installCrds();
+  gh = await startGitHubDouble({ token: TOKEN });
+  sb = sandbox('node-coverage');
+  gh.addRepo('acme', TARGET, { bareRepoPath: sb.bare, allowAutoMerge: true });
+  // The runner clones https://github.com/acme/lib.git; git's own URL rewriting
+  // (in the runner's HOME) sends it to the bare repository the double serves.
+  const home = join(sb.root, 'home');
+  mkdirSync(home);
+  writeFileSync(
+    join(home, '.gitconfig'),
+    `[url "file://${sb.bare}"]\n\tinsteadOf = https://github.com/acme/${TARGET}.git\n`,
   );
-}, 60_000);
+
+  clock = new ManualClock(new Date());
+  const h = startManager({
+    clock,
+    namespaces: [ns()],
+    httpAddresses: ['127.0.0.1:0'],
+    forgeFactory: doubleForgeFactory(gh),
+    executor: ({ api, logger }) =>
+      new LocalExecutor({ core: api.core, logger, env: { HOME: home } }),
+  });
+  manager = h.manager;
+  logs = h.logs;
+  await h.started;
+  metricsUrl = `http://127.0.0.1:${manager.httpPorts[0]}/metrics`;
+  await startPrometheus(`127.0.0.1:${manager.httpPorts[0]}`);
+
+  await clients().core.createNamespacedSecret({
+    namespace: ns(),
+    body: { metadata: { name: 'gh' }, stringData: { token: TOKEN } },
+  });
+  await createTarget(ns(), TARGET, {
+    repository: {
+      url: `https://github.com/acme/${TARGET}.git`,
+      provider: 'github',
+      apiUrl: gh.url,
+      credentialsSecretRef: { name: 'gh', key: 'token' },
+    },
+    schedule: '* * * * *',
+    model: { provider: 'builtin' },
+    autoMerge: true,
+    mergeMethod: 'merge',
+    // One file per run: the two files with trailing blanks take a run each.
+    policy: { maxFilesChanged: 1 },
+    successfulRunsHistoryLimit: 5,
+  });
+  for (let i = 0; i < 3; i++) await scheduledRun();
+  await kubectlOk([
+    'patch',
+    '-n',
+    ns(),
+    'it',
+    TARGET,
+    '--type=merge',
+    '-p',
+    JSON.stringify({ spec: { rollback: { id: 'undo-1', run: runNames[0] } } }),
+  ]);
+  await waitFor(
+    async () => (await getTarget(ns(), TARGET)).status?.rollback?.lastHandledId === 'undo-1',
+    { timeoutMs: 120_000, what: 'rollback handled' },
+  );
+  // Scrapes after the last change, so increase() sees it.
+  const seen = await scrapes();
+  await waitFor(async () => (await scrapes()) >= seen + 3, { timeoutMs: 30_000, what: 'scrapes' });
+}, 600_000);
 
 afterAll(async () => {
+  await manager?.stop();
   if (prometheus && prometheus.exitCode === null) {
     const exited = new Promise((r) => prometheus!.once('exit', r));
     prometheus.kill('SIGTERM');
     await exited;
   }
-  await new Promise((r) => (exporter ? exporter.close(r) : r(undefined)));
+  await gh?.close();
+  sb?.cleanup();
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** Grafana's variables replaced as Grafana would with "All" and a 1m window. */
+/** Grafana's variables as a user first sees them: All, All, and the default window (1d). */
 function substitute(expr: string): string {
+  const window = dashboard.templating.list.find((v: any) => v.name === 'window').current.value;
   return expr
     .replaceAll('$namespace', '.*')
     .replaceAll('$target', '.*')
-    .replaceAll('$window', '1m')
+    .replaceAll('$window', window)
     .replaceAll('$__rate_interval', '1m');
 }
 
 const panels: { title: string; targets: { expr: string }[] }[] = dashboard.panels;
 const panelQueries = panels.flatMap((p) => p.targets.map((t) => [p.title, t.expr] as const));
 
-describe('dashboard', () => {
+describe('dashboard on a running operator that has done runs', () => {
   test('has the panels the platform team asked for, each with the sidecar-ready uid', () => {
     const titles = panels.map((p) => p.title);
     for (const want of [
@@ -173,8 +233,36 @@ describe('dashboard', () => {
     expect(dashboard.uid).toBe('opencode-operator');
   });
 
-  test('the exposition passes promtool check metrics', async () => {
-    const text = await (await fetch(`http://${exporterUrl}/metrics`)).text();
+  test('the runs happened: merged to main, then one rolled back', async () => {
+    const runs = await listRuns(ns());
+    const byName = new Map(runs.map((r) => [r.metadata.name, r]));
+    expect(runNames.map((n) => byName.get(n)?.status?.phase)).toEqual([
+      'Succeeded',
+      'Succeeded',
+      'Succeeded',
+    ]);
+    expect(runNames.map((n) => byName.get(n)?.status?.improvement?.type)).toEqual([
+      'style',
+      'style',
+      'documentation',
+    ]);
+    // Three improvement PRs merged; the revert of the first waits for a human.
+    expect(gh.pulls('acme', TARGET).map((p) => [p.merged, p.title.startsWith('Revert')])).toEqual([
+      [true, false],
+      [true, false],
+      [true, false],
+      [false, true],
+    ]);
+    expect((await getTarget(ns(), TARGET)).status.rollback).toMatchObject({ result: 'Succeeded' });
+    // One runner per run: each improvement recorded once, the first one reverted.
+    const log = sb.show('develop', '.opencode/IMPROVEMENTS.md') ?? '';
+    for (const name of runNames) expect(log.split(`**Run**: ${name}\n`)).toHaveLength(2);
+    expect(log).toMatch(new RegExp(`\\*\\*Run\\*\\*: ${runNames[0]}\\n- \\*\\*Reverted\\*\\*`));
+    expect(gh.violations).toEqual([]);
+  });
+
+  test("the operator's /metrics passes promtool check metrics", async () => {
+    const text = await (await fetch(metricsUrl)).text();
     expect(text).toContain('# TYPE opencode_runs_total counter');
     expect(text).toContain('opencode_operator_process_cpu_seconds_total');
     const r = await run('promtool', ['check', 'metrics'], text);
@@ -189,10 +277,29 @@ describe('dashboard', () => {
     for (const s of r.data.result) expect(Number.isNaN(Number(s.value[1]))).toBe(false);
   });
 
-  test('the namespace and target variables list the targets', async () => {
-    const ns = await fetch(
-      `${promUrl}/api/v1/label/namespace/values?match[]=opencode_target_suspended`,
+  test('the panels show what the runs did', async () => {
+    const byType = await query(
+      substitute(panels.find((p) => p.title === 'Improvements per week by type')!.targets[0]!.expr),
+    );
+    const types = Object.fromEntries(
+      byType.data.result.map((s: any) => [s.metric.type, Number(s.value[1])]),
+    );
+    expect(Object.keys(types).sort()).toEqual(['documentation', 'style']);
+    expect(types.style).toBeGreaterThan(0);
+    const coverage = await query(`opencode_test_coverage_percent{namespace="${ns()}"}`);
+    const pct = Number(coverage.data.result[0].value[1]);
+    expect(pct).toBeGreaterThan(50);
+    expect(pct).toBeLessThan(100);
+    const succeeded = await query(
+      `sum(opencode_runs_total{namespace="${ns()}", result="succeeded"})`,
+    );
+    expect(Number(succeeded.data.result[0].value[1])).toBeGreaterThanOrEqual(4);
+  });
+
+  test('the namespace and target variables list the target', async () => {
+    const values = await fetch(
+      `${promUrl}/api/v1/label/target/values?match[]=opencode_target_suspended`,
     ).then((r) => r.json() as Promise<any>);
-    expect(ns.data).toEqual(['team-a', 'team-b']);
+    expect(values.data).toEqual([TARGET]);
   });
 });
