@@ -63,9 +63,15 @@ describe('decide', () => {
   });
 
   test('with a clock behind the creation time, the next slot is still after creation', () => {
-    expect(decide({ ...base, now: t('2026-11-22T00:29:50Z') })).toEqual({ kind: 'wait', next: t('2026-11-22T01:00:00Z') });
+    expect(decide({ ...base, now: t('2026-11-22T00:29:50Z') })).toEqual({
+      kind: 'wait',
+      next: t('2026-11-22T01:00:00Z'),
+    });
     const hourlyFromHalfPast = { ...base, createdAt: t('2026-11-22T01:00:20Z') };
-    expect(decide({ ...hourlyFromHalfPast, now: t('2026-11-22T00:59:50Z') })).toEqual({ kind: 'wait', next: t('2026-11-22T02:00:00Z') });
+    expect(decide({ ...hourlyFromHalfPast, now: t('2026-11-22T00:59:50Z') })).toEqual({
+      kind: 'wait',
+      next: t('2026-11-22T02:00:00Z'),
+    });
   });
 
   test('a slot that just came due runs', () => {
