@@ -1,10 +1,16 @@
-// No Docker engine (or hadolint) on these machines: these checks hold the
-// Dockerfile to what the cluster manifests and the project assume.
-import { readFileSync } from 'node:fs';
+// No Docker engine on these machines, and no hadolint (not in Debian
+// bookworm; PyPI is out of reach). So the Dockerfile is linted by BuildKit's
+// own linter, the rules of `docker build --check`, built from its Go module
+// (tools/dockerfile-lint) and run offline; the structural checks hold it to
+// what the cluster manifests and the project assume.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from '@jest/globals';
 import { parse } from 'yaml';
 import { RUNNER_UID } from '../../src/controllers/job-builder.ts';
+import { ensureDockerfileLint } from '../../tools/dockerfile-lint/build.ts';
 import { repoRoot } from '../support/kube.ts';
 
 const dockerfile = readFileSync(join(repoRoot, 'Dockerfile'), 'utf8');
@@ -68,5 +74,35 @@ describe('Dockerfile', () => {
       .flatMap((l) => l.split(/\s+/).slice(1, -1));
     expect(copied.sort()).toEqual(allowed.sort());
     expect(ignore[0]).toBe('*');
+  });
+
+  describe("BuildKit's linter", () => {
+    // Built by the global setup; this finds it in the cache.
+    const lint = (file: string) =>
+      spawnSync(ensureDockerfileLint(), [file], { encoding: 'utf8', timeout: 30_000 });
+
+    test('reports no warning on our Dockerfile', () => {
+      const r = lint(join(repoRoot, 'Dockerfile'));
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toBe('');
+      expect(r.status).toBe(0);
+    });
+
+    test('reports the rules a bad Dockerfile breaks, with file and line', () => {
+      const dir = mkdtempSync(join(tmpdir(), 'dockerfile-lint-'));
+      const bad = join(dir, 'Dockerfile');
+      writeFileSync(bad, 'FROM node:24 as build\nWORKDIR /app\nCMD node server.js\n');
+      const r = lint(bad);
+      rmSync(dir, { recursive: true, force: true });
+      const lines = r.stdout.trim().split('\n');
+      expect(lines.every((l) => l.startsWith(`${bad}:`))).toBe(true);
+      expect(lines.map((l) => l.slice(bad.length))).toEqual([
+        expect.stringMatching(
+          /^:1: FromAsCasing: .* \(https:\/\/docs\.docker\.com\/go\/dockerfile\/rule\/from-as-casing\/\)$/,
+        ),
+        expect.stringMatching(/^:3: JSONArgsRecommended: .*CMD/),
+      ]);
+      expect(r.status).toBe(1);
+    });
   });
 });
