@@ -5,9 +5,9 @@
 //   - N CronJobs handled by kube-controller-manager (what users would pick instead);
 //   - a raw loop creating N Jobs at the slot (the API server's own limit).
 //
-//   node bench/schedule-lag.ts [--n 100,1000] [--workers 8]
+//   node bench/schedule-lag.ts [--n 100,1000] [--workers 16] [--cpu-prof-dir DIR]
 // Run on demand; it is not part of the test suite.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -18,6 +18,7 @@ import {
   KubeConfig,
   Watch,
 } from '@kubernetes/client-node';
+import { DEFAULT_RUNNER_SERVICE_ACCOUNT } from '../src/controllers/job-builder.ts';
 import { GROUP, VERSION } from '../src/crds/index.ts';
 import { ControlPlane } from '../test/controlplane/controlplane.ts';
 
@@ -26,6 +27,8 @@ const { values } = parseArgs({
   options: {
     n: { type: 'string', default: '100,1000' },
     workers: { type: 'string', default: '16' },
+    // Writes a V8 CPU profile of the operator per N into this directory (node --cpu-prof).
+    'cpu-prof-dir': { type: 'string' },
   },
 });
 const sizes = values.n!.split(',').map(Number);
@@ -91,6 +94,63 @@ interface Result {
   p99: number;
   max: number;
   rssMiB?: number;
+  /** CPU seconds each process spent from just before the slot until the last Job was seen. */
+  cpu: Record<string, number>;
+  /** API requests (not watches, not leases) in the same window. */
+  requests: string;
+}
+
+/** user+system CPU seconds of a process so far (Linux /proc; USER_HZ is 100). */
+function cpuSeconds(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
+/** kube-apiserver's request counts by verb and resource (its own /metrics). */
+function apiRequests(cp: ControlPlane): Map<string, number> {
+  const text = execFileSync(
+    join(cp.binDir, 'kubectl'),
+    ['--kubeconfig', cp.kubeconfig, 'get', '--raw', '/metrics'],
+    { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 },
+  );
+  const out = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('apiserver_request_total{')) continue;
+    const labels = Object.fromEntries(
+      [...line.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]),
+    );
+    if (labels.verb === 'WATCH' || labels.resource === 'leases') continue;
+    const k = `${labels.verb} ${labels.resource}${labels.subresource ? '/' + labels.subresource : ''}`;
+    out.set(k, (out.get(k) ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1)));
+  }
+  return out;
+}
+
+/** Requests made between two apiRequests() snapshots, most frequent first. */
+function requestDiff(before: Map<string, number>, after: Map<string, number>): string {
+  return [...after]
+    .map(([k, v]) => [k, v - (before.get(k) ?? 0)] as const)
+    .filter(([, v]) => v > 0)
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
+}
+
+/** Starts counting CPU of the control plane's processes and any extra pids; call the result to stop. */
+function cpuMeter(cp: ControlPlane, extra: Record<string, number> = {}) {
+  const pids = { ...cp.pids(), ...extra };
+  const start = Object.fromEntries(Object.entries(pids).map(([n, pid]) => [n, cpuSeconds(pid)]));
+  return () =>
+    Object.fromEntries(
+      Object.entries(pids).map(([n, pid]) => [
+        n.replace(/^kube-controller-manager-.*/, 'kube-controller-manager'),
+        cpuSeconds(pid) - start[n]!,
+      ]),
+    );
 }
 
 async function ours(cp: ControlPlane, kc: KubeConfig, n: number): Promise<Result> {
@@ -98,9 +158,21 @@ async function ours(cp: ControlPlane, kc: KubeConfig, n: number): Promise<Result
   const core = kc.makeApiClient(CoreV1Api);
   const custom = kc.makeApiClient(CustomObjectsApi);
   await core.createNamespace({ body: { metadata: { name: ns } } });
+  // As installed: the runner's service account exists (else every pod create fails and retries).
+  await core.createNamespacedServiceAccount({
+    namespace: ns,
+    body: { metadata: { name: DEFAULT_RUNNER_SERVICE_ACCOUNT } },
+  });
   const proc = spawn(
     join(root, 'node_modules/.bin/node'),
     [
+      ...(values['cpu-prof-dir']
+        ? [
+            '--cpu-prof',
+            `--cpu-prof-dir=${values['cpu-prof-dir']}`,
+            `--cpu-prof-name=operator-${n}.cpuprofile`,
+          ]
+        : []),
       join(root, 'src/cli/operator.ts'),
       '--namespaces',
       ns,
@@ -143,7 +215,11 @@ async function ours(cp: ControlPlane, kc: KubeConfig, n: number): Promise<Result
     // client-node ends a watch after 30s without data: start it just before the slot.
     await sleep(slot - 3000 - Date.now());
     const w = watchJobs(kc, ns, n);
+    const meter = cpuMeter(cp, { operator: proc.pid! });
+    const reqs = apiRequests(cp);
     const seen = await w.done;
+    const cpu = meter();
+    const requests = requestDiff(reqs, apiRequests(cp));
     w.stop();
     const vmHwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${proc.pid}/status`, 'utf8'))?.[1];
     const lags = seen.map((t) => (t - slot) / 1000);
@@ -152,14 +228,18 @@ async function ours(cp: ControlPlane, kc: KubeConfig, n: number): Promise<Result
       p99: pct(lags, 99),
       max: Math.max(...lags),
       rssMiB: vmHwm ? Number(vmHwm) / 1024 : undefined,
+      cpu,
+      requests,
     };
   } finally {
+    const exited = new Promise((r) => proc.once('exit', r));
     proc.kill('SIGTERM');
+    await exited; // a CPU profile is written on exit
     await core.deleteNamespace({ name: ns }).catch(() => undefined);
   }
 }
 
-async function cronjobs(kc: KubeConfig, n: number): Promise<Result> {
+async function cronjobs(cp: ControlPlane, kc: KubeConfig, n: number): Promise<Result> {
   const ns = `bench-cron-${n}`;
   const core = kc.makeApiClient(CoreV1Api);
   const batch = kc.makeApiClient(BatchV1Api);
@@ -193,16 +273,20 @@ async function cronjobs(kc: KubeConfig, n: number): Promise<Result> {
     // client-node ends a watch after 30s without data: start it just before the slot.
     await sleep(slot - 3000 - Date.now());
     const w = watchJobs(kc, ns, n);
+    const meter = cpuMeter(cp);
+    const reqs = apiRequests(cp);
     const seen = await w.done;
+    const cpu = meter();
+    const requests = requestDiff(reqs, apiRequests(cp));
     w.stop();
     const lags = seen.map((t) => (t - slot) / 1000);
-    return { p50: pct(lags, 50), p99: pct(lags, 99), max: Math.max(...lags) };
+    return { p50: pct(lags, 50), p99: pct(lags, 99), max: Math.max(...lags), cpu, requests };
   } finally {
     await core.deleteNamespace({ name: ns }).catch(() => undefined);
   }
 }
 
-async function rawLoop(kc: KubeConfig, n: number): Promise<Result> {
+async function rawLoop(cp: ControlPlane, kc: KubeConfig, n: number): Promise<Result> {
   const ns = `bench-raw-${n}`;
   const core = kc.makeApiClient(CoreV1Api);
   const batch = kc.makeApiClient(BatchV1Api);
@@ -210,6 +294,8 @@ async function rawLoop(kc: KubeConfig, n: number): Promise<Result> {
   try {
     const w = watchJobs(kc, ns, n);
     await sleep(500);
+    const meter = cpuMeter(cp, { 'bench (this process)': process.pid });
+    const reqs = apiRequests(cp);
     const start = Date.now();
     await bulk(
       Array.from({ length: n }, (_, i) => `j${i}`),
@@ -228,9 +314,11 @@ async function rawLoop(kc: KubeConfig, n: number): Promise<Result> {
         }),
     );
     const seen = await w.done;
+    const cpu = meter();
+    const requests = requestDiff(reqs, apiRequests(cp));
     w.stop();
     const lags = seen.map((t) => (t - start) / 1000);
-    return { p50: pct(lags, 50), p99: pct(lags, 99), max: Math.max(...lags) };
+    return { p50: pct(lags, 50), p99: pct(lags, 99), max: Math.max(...lags), cpu, requests };
   } finally {
     await core.deleteNamespace({ name: ns }).catch(() => undefined);
   }
@@ -263,8 +351,8 @@ try {
   await sleep(5000);
   const rows: string[] = [];
   for (const n of sizes) {
-    const raw = await rawLoop(kc, n);
-    const cron = await cronjobs(kc, n);
+    const raw = await rawLoop(cp, kc, n);
+    const cron = await cronjobs(cp, kc, n);
     const op = await ours(cp, kc, n);
     const f = (x: number) => x.toFixed(2).padStart(7);
     rows.push(
@@ -274,8 +362,25 @@ try {
       `  CronJob controller   ${f(cron.p50)}     ${f(cron.p99)}  ${f(cron.max)}   ${'1.00'.padStart(8)}x   ${(cron.p99 / raw.p99).toFixed(2).padStart(8)}x`,
       `  opencode-operator    ${f(op.p50)}     ${f(op.p99)}  ${f(op.max)}   ${(op.p99 / cron.p99).toFixed(2).padStart(8)}x   ${(op.p99 / raw.p99).toFixed(2).padStart(8)}x`,
       `  operator peak RSS    ${op.rssMiB?.toFixed(0)} MiB`,
+      `  CPU seconds until the last Job was seen:`,
+      ...[
+        ['raw Job loop', raw],
+        ['CronJob controller', cron],
+        ['opencode-operator', op],
+      ].map(
+        ([name, r]) =>
+          `    ${String(name).padEnd(19)}${Object.entries((r as Result).cpu)
+            .map(([p, s]) => `${p} ${s.toFixed(2)}`)
+            .join(', ')}`,
+      ),
+      `  API requests until the last Job was seen (watches and leases left out):`,
+      ...[
+        ['raw Job loop', raw],
+        ['CronJob controller', cron],
+        ['opencode-operator', op],
+      ].map(([name, r]) => `    ${String(name).padEnd(19)}${(r as Result).requests}`),
     );
-    console.log(rows.slice(-6).join('\n'));
+    console.log(rows.slice(-14).join('\n'));
   }
   console.log('\n' + rows.join('\n'));
 } finally {

@@ -19,7 +19,7 @@ import { requestedRunName, scheduledRunName } from '../scheduling/run-name.ts';
 import {
   decide,
   isScheduleError,
-  parseSchedule,
+  ScheduleCache,
   type ParsedSchedule,
 } from '../scheduling/schedule.ts';
 import type { Logger } from '../util/logger.ts';
@@ -69,6 +69,7 @@ const SECRET_RECHECK_MS = 30_000;
 export class TargetReconciler {
   private readonly d: TargetReconcilerDeps;
   private readonly steps: Array<[string, Step]>;
+  private readonly schedules = new ScheduleCache();
 
   constructor(deps: TargetReconcilerDeps) {
     this.d = deps;
@@ -118,7 +119,7 @@ export class TargetReconciler {
 
   private async validate(ctx: Ctx): Promise<void> {
     const { spec, metadata } = ctx.target;
-    const parsed = parseSchedule(spec.schedule, spec.timeZone ?? 'Etc/UTC');
+    const parsed = this.schedules.parse(spec.schedule, spec.timeZone ?? 'Etc/UTC');
     if (isScheduleError(parsed)) {
       ctx.stalled = { reason: parsed.reason, message: `spec.${parsed.field}: ${parsed.message}` };
       return;

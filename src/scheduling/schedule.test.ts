@@ -1,5 +1,11 @@
 import { describe, expect, test } from '@jest/globals';
-import { decide, isScheduleError, parseSchedule, type ParsedSchedule } from './schedule.ts';
+import {
+  decide,
+  isScheduleError,
+  parseSchedule,
+  ScheduleCache,
+  type ParsedSchedule,
+} from './schedule.ts';
 
 const parse = (expr: string, tz = 'Etc/UTC'): ParsedSchedule => {
   const s = parseSchedule(expr, tz);
@@ -23,6 +29,16 @@ describe('parseSchedule', () => {
   test('an unknown time zone is refused', () => {
     const s = parseSchedule('0 * * * *', 'Mars/Olympus');
     expect(isScheduleError(s) && [s.reason, s.field]).toEqual(['InvalidTimeZone', 'timeZone']);
+  });
+
+  test('the cache returns the same parse for the same schedule and zone, and stays bounded', () => {
+    const cache = new ScheduleCache(2);
+    const a = cache.parse('0 8 * * *', 'Europe/Berlin');
+    expect(cache.parse('0 8 * * *', 'Europe/Berlin')).toBe(a);
+    expect(cache.parse('0 8 * * *', 'Etc/UTC')).not.toBe(a); // another zone, another schedule
+    expect(isScheduleError(cache.parse('0 8 * *', 'Etc/UTC'))).toBe(true); // errors are cached too
+    expect(cache.size).toBe(2);
+    expect(cache.parse('0 8 * * *', 'Europe/Berlin')).not.toBe(a); // evicted: parsed afresh
   });
 
   test('macros work', () => {

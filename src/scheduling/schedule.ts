@@ -61,6 +61,35 @@ export function parseSchedule(expr: string, timeZone: string): ParsedSchedule | 
   };
 }
 
+/**
+ * parseSchedule, remembered (least recently used first out): targets share
+ * few distinct schedules, and validating the time zone and compiling the
+ * pattern on every reconcile was a visible share of the operator's CPU
+ * when many targets fire in the same minute.
+ */
+export class ScheduleCache {
+  private readonly max: number;
+  private readonly entries = new Map<string, ParsedSchedule | ScheduleError>();
+
+  constructor(max = 1024) {
+    this.max = max;
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  parse(expr: string, timeZone: string): ParsedSchedule | ScheduleError {
+    const key = `${timeZone}\n${expr}`;
+    let hit = this.entries.get(key);
+    if (hit) this.entries.delete(key);
+    else hit = parseSchedule(expr, timeZone);
+    this.entries.set(key, hit);
+    if (this.entries.size > this.max) this.entries.delete(this.entries.keys().next().value!);
+    return hit;
+  }
+}
+
 export function isScheduleError(x: ParsedSchedule | ScheduleError): x is ScheduleError {
   return 'reason' in x;
 }

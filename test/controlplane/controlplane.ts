@@ -204,6 +204,13 @@ export class ControlPlane {
     writeFileSync(this.kubeconfig, stringify(cfg), { mode: 0o600 });
   }
 
+  /** Process ids of what this handle started (etcd, kube-apiserver, kube-controller-manager), for benchmarks. */
+  pids(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const [name, p] of this.procs) if (p.child.pid) out[name] = p.child.pid;
+    return out;
+  }
+
   private launch(name: string, bin: string, args: string[]): Proc {
     const logFile = join(this.dir, `${name}.log`);
     const fd = openSync(logFile, 'a');
