@@ -110,6 +110,24 @@ function cpuSeconds(pid: number): number {
   }
 }
 
+/**
+ * Deletes a namespace and waits until it is gone: the namespace controller's
+ * cleanup of N Jobs and pods must not run during the next contender's window.
+ */
+async function removeNamespace(core: CoreV1Api, name: string): Promise<void> {
+  await core.deleteNamespace({ name }).catch(() => undefined);
+  const deadline = Date.now() + 10 * 60_000;
+  while (Date.now() < deadline) {
+    try {
+      await core.readNamespace({ name });
+    } catch {
+      return; // 404: gone
+    }
+    await sleep(1000);
+  }
+  throw new Error(`namespace ${name} was not removed within 10 minutes`);
+}
+
 /** kube-apiserver's request counts by verb and resource (its own /metrics). */
 function apiRequests(cp: ControlPlane): Map<string, number> {
   const text = execFileSync(
@@ -235,7 +253,7 @@ async function ours(cp: ControlPlane, kc: KubeConfig, n: number): Promise<Result
     const exited = new Promise((r) => proc.once('exit', r));
     proc.kill('SIGTERM');
     await exited; // a CPU profile is written on exit
-    await core.deleteNamespace({ name: ns }).catch(() => undefined);
+    await removeNamespace(core, ns);
   }
 }
 
@@ -282,7 +300,7 @@ async function cronjobs(cp: ControlPlane, kc: KubeConfig, n: number): Promise<Re
     const lags = seen.map((t) => (t - slot) / 1000);
     return { p50: pct(lags, 50), p99: pct(lags, 99), max: Math.max(...lags), cpu, requests };
   } finally {
-    await core.deleteNamespace({ name: ns }).catch(() => undefined);
+    await removeNamespace(core, ns);
   }
 }
 
@@ -320,7 +338,7 @@ async function rawLoop(cp: ControlPlane, kc: KubeConfig, n: number): Promise<Res
     const lags = seen.map((t) => (t - start) / 1000);
     return { p50: pct(lags, 50), p99: pct(lags, 99), max: Math.max(...lags), cpu, requests };
   } finally {
-    await core.deleteNamespace({ name: ns }).catch(() => undefined);
+    await removeNamespace(core, ns);
   }
 }
 

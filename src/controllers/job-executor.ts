@@ -32,10 +32,7 @@ export class JobExecutor implements Executor {
 
   async launch(target: ImprovementTarget, run: ImprovementRun): Promise<void> {
     try {
-      await this.api.batch.createNamespacedJob({
-        namespace: run.metadata.namespace!,
-        body: buildJob(target, run, this.defaults),
-      });
+      await this.api.createJob(run.metadata.namespace!, buildJob(target, run, this.defaults));
     } catch (err) {
       if (!isAlreadyExists(err)) throw err;
     }

@@ -1,6 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
 import { ManualClock } from '../kube/clock.ts';
-import { WorkQueue } from './queue.ts';
+import { LOW_EVERY, WorkQueue } from './queue.ts';
 
 const tick = () => new Promise((r) => setImmediate(r));
 
@@ -127,5 +127,60 @@ describe('WorkQueue', () => {
     q.shutdown();
     await running;
     expect(calls).toBe(2);
+  });
+
+  describe('lanes', () => {
+    const laneOf = (k: string) => (k.startsWith('run:') ? 'low' : 'high') as 'low' | 'high';
+    async function order(q: WorkQueue, handle: (k: string) => Promise<unknown> = async () => {}) {
+      const seen: string[] = [];
+      const running = q.run(1, async (k) => {
+        seen.push(k);
+        return (await handle(k)) as undefined;
+      });
+      for (let i = 0; i < 40; i++) await tick();
+      q.shutdown();
+      await running;
+      return seen;
+    }
+
+    test('the high lane goes first', async () => {
+      const q = new WorkQueue({ clock: new ManualClock(new Date(0)), laneOf });
+      q.add('run:a');
+      q.add('target:a');
+      q.add('target:b');
+      expect(await order(q)).toEqual(['target:a', 'target:b', 'run:a']);
+    });
+
+    test('the low lane is not starved while the high lane stays full', async () => {
+      const q = new WorkQueue({ clock: new ManualClock(new Date(0)), laneOf });
+      q.add('run:a');
+      for (let i = 0; i < 3 * LOW_EVERY; i++) q.add(`target:${i}`);
+      const seen = await order(q);
+      expect(seen.indexOf('run:a')).toBe(LOW_EVERY - 1);
+    });
+
+    test('a deferred result comes back after the waiting high-lane work', async () => {
+      const q = new WorkQueue({ clock: new ManualClock(new Date(0)), laneOf });
+      q.add('target:a');
+      q.add('target:b');
+      let first = true;
+      const seen = await order(q, async (k) => {
+        if (k === 'target:a' && first) {
+          first = false;
+          return { deferred: true };
+        }
+      });
+      expect(seen).toEqual(['target:a', 'target:b', 'target:a']);
+    });
+
+    test('asking for a key in the high lane moves it up from the low one', async () => {
+      const q = new WorkQueue({ clock: new ManualClock(new Date(0)), laneOf });
+      q.add('target:a');
+      q.add('target:b', 'low');
+      q.add('target:c');
+      q.add('target:b');
+      expect(await order(q)).toEqual(['target:a', 'target:c', 'target:b']);
+      expect(q.length).toBe(0);
+    });
   });
 });

@@ -6,6 +6,11 @@
 // failures cannot hammer the API server), while ordinary adds are not
 // throttled. Delayed adds use the Clock, so a requeue at the next cron slot
 // is a timer, not a polling loop.
+//
+// Two lanes: workers take from the high lane first (the operator puts target
+// reconciles there, which create runs and Jobs) and from the low lane when it
+// is empty (run bookkeeping, deferred status writes), or every LOW_EVERY-th
+// pick while both wait, so the low lane is never starved.
 import { realClock, type Clock } from '../kube/clock.ts';
 
 export interface QueueOptions {
@@ -15,9 +20,20 @@ export interface QueueOptions {
   /** Overall rate limit for retries: tokens per second and burst. */
   qps?: number;
   burst?: number;
+  /** The lane a key goes to when added without one; default high. */
+  laneOf?: (key: string) => Lane;
 }
 
-export type WorkResult = void | { requeueAfterMs?: number };
+export type WorkResult = void | {
+  requeueAfterMs?: number;
+  /** Come back in the low lane, after the work waiting in the high lane (a deferred write). */
+  deferred?: boolean;
+};
+
+export type Lane = 'high' | 'low';
+
+/** While both lanes wait, one pick in this many goes to the low lane. */
+export const LOW_EVERY = 8;
 
 export class WorkQueue {
   private readonly clock: Clock;
@@ -27,10 +43,14 @@ export class WorkQueue {
   private readonly burst: number;
   private tokens: number;
   private lastRefill = Date.now();
-  private readonly queue: string[] = [];
+  private readonly lanes: Record<Lane, string[]> = { high: [], low: [] };
+  private readonly laneOf: (key: string) => Lane;
+  private highPicks = 0;
   private readonly queued = new Set<string>();
   private readonly processing = new Set<string>();
   private readonly dirty = new Set<string>();
+  /** Keys whose last handling asked to come back in the low lane (added when they are done). */
+  private readonly deferred = new Set<string>();
   private readonly failures = new Map<string, number>();
   private readonly timers = new Map<string, { at: number; cancel: () => void }>();
   private waiters: Array<() => void> = [];
@@ -43,26 +63,37 @@ export class WorkQueue {
     this.qps = opts.qps ?? 10;
     this.burst = opts.burst ?? 100;
     this.tokens = this.burst;
+    this.laneOf = opts.laneOf ?? (() => 'high');
   }
 
   get length(): number {
-    return this.queue.length;
+    return this.lanes.high.length + this.lanes.low.length;
+  }
+
+  /** Keys waiting in the high lane. */
+  get highWaiting(): number {
+    return this.lanes.high.length;
   }
 
   /** Nothing queued or in progress (delayed adds may be pending). */
   get idle(): boolean {
-    return this.queue.length === 0 && this.processing.size === 0;
+    return this.length === 0 && this.processing.size === 0;
   }
 
-  add(key: string): void {
+  add(key: string, lane: Lane = this.laneOf(key)): void {
     if (this.shuttingDown) return;
     if (this.processing.has(key)) {
       this.dirty.add(key);
       return;
     }
-    if (this.queued.has(key)) return;
+    if (this.queued.has(key)) {
+      // Asked for in the high lane while waiting in the low one: move it up.
+      const at = lane === 'high' ? this.lanes.low.indexOf(key) : -1;
+      if (at >= 0) this.lanes.high.push(...this.lanes.low.splice(at, 1));
+      return;
+    }
     this.queued.add(key);
-    this.queue.push(key);
+    this.lanes[lane].push(key);
     this.waiters.shift()?.();
   }
 
@@ -110,7 +141,8 @@ export class WorkQueue {
         try {
           const res = await handle(key);
           this.forget(key);
-          if (res?.requeueAfterMs !== undefined) this.addAfter(key, res.requeueAfterMs);
+          if (res?.deferred) this.deferred.add(key);
+          else if (res?.requeueAfterMs !== undefined) this.addAfter(key, res.requeueAfterMs);
         } catch (err) {
           // An error that says when to come back (e.g. a write conflict on a
           // stale cache) is expected: no backoff step, no token.
@@ -135,7 +167,10 @@ export class WorkQueue {
   private async next(): Promise<string | undefined> {
     for (;;) {
       if (this.shuttingDown) return undefined;
-      const key = this.queue.shift();
+      const { high, low } = this.lanes;
+      const takeLow = low.length > 0 && (high.length === 0 || this.highPicks >= LOW_EVERY - 1);
+      const key = takeLow ? low.shift() : high.shift();
+      this.highPicks = takeLow ? 0 : this.highPicks + 1;
       if (key !== undefined) {
         this.queued.delete(key);
         this.processing.add(key);
@@ -147,7 +182,9 @@ export class WorkQueue {
 
   private done(key: string): void {
     this.processing.delete(key);
-    if (this.dirty.delete(key)) this.add(key);
+    const dirty = this.dirty.delete(key);
+    if (this.deferred.delete(key)) this.add(key, 'low');
+    if (dirty) this.add(key);
   }
 
   /** Takes one token from the bucket (going into debt if empty); returns how long until it was due. */

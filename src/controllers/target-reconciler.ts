@@ -42,6 +42,14 @@ export interface TargetReconcilerDeps {
   launch?: (target: ImprovementTarget, run: ImprovementRun) => Promise<void>;
   targets: Reflector<ImprovementTarget>;
   runs: Reflector<ImprovementRun>;
+  /**
+   * True while other reconciles wait in the queue's high lane. A reconcile
+   * that only started a scheduled run then defers its status write until
+   * they are done: in a burst (many targets on one slot) every Job is
+   * created before the bookkeeping, whose loss is harmless (the run name is
+   * the lock, and the next pass writes the same status).
+   */
+  othersWaiting?: () => boolean;
   clock: Clock;
   metrics: OperatorMetrics;
   recorder: Recorder;
@@ -59,6 +67,10 @@ export interface Ctx {
   newlyCounted: ImprovementRun[];
   newlyMerged: ImprovementRun[];
   requeueMs: number[];
+  /** This pass created a scheduled run (its status write may be deferred in a burst). */
+  startedSlot?: boolean;
+  /** This pass did something whose record must be written now (requests, rollbacks, forge results). */
+  mustWrite?: boolean;
 }
 
 type Step = (ctx: Ctx) => Promise<void>;
@@ -70,6 +82,8 @@ export class TargetReconciler {
   private readonly d: TargetReconcilerDeps;
   private readonly steps: Array<[string, Step]>;
   private readonly schedules = new ScheduleCache();
+  /** Targets whose last pass deferred its status write: the next pass writes, whatever the queue. */
+  private readonly deferred = new Set<string>();
 
   constructor(deps: TargetReconcilerDeps) {
     this.d = deps;
@@ -110,11 +124,28 @@ export class TargetReconciler {
       timings[label] = Math.round(performance.now() - t0);
     };
     for (const [label, step] of this.steps) await timed(label, () => step(ctx));
-    await timed('writeStatus', () => this.writeStatus(ctx));
+    const key = `${namespace}/${name}`;
+    if (this.deferred.delete(key) || !this.mayDefer(ctx)) {
+      await timed('writeStatus', () => this.writeStatus(ctx));
+    } else {
+      this.deferred.add(key);
+      this.d.logger.debug({ target: key, ms: timings }, 'started a slot; status write deferred');
+      return { deferred: true };
+    }
     await timed('afterCounted', () => this.afterCounted(ctx));
     this.d.logger.debug({ target: `${namespace}/${name}`, ms: timings }, 'reconciled target');
     const next = ctx.requeueMs.filter((ms) => ms >= 0);
     return next.length ? { requeueAfterMs: Math.min(...next) } : undefined;
+  }
+
+  private mayDefer(ctx: Ctx): boolean {
+    return (
+      !!ctx.startedSlot &&
+      !ctx.mustWrite &&
+      !ctx.newlyCounted.length &&
+      !ctx.newlyMerged.length &&
+      (this.d.othersWaiting?.() ?? false)
+    );
   }
 
   private async validate(ctx: Ctx): Promise<void> {
@@ -209,6 +240,7 @@ export class TargetReconciler {
     if (!requested || requested === ctx.status.lastHandledRunRequest || ctx.stalled) return;
     if (!(await this.makeRoom(ctx, 'a requested run'))) return; // handled when the active run ends
     const name = requestedRunName(ctx.target.metadata.name, 'manual', requested);
+    ctx.mustWrite = true;
     await this.createRun(ctx, name, {
       trigger: 'manual',
       scheduledTime: ctx.now.toISOString(),
@@ -228,6 +260,7 @@ export class TargetReconciler {
     const rb = ctx.target.spec.rollback;
     if (!rb || rb.id === ctx.status.rollback?.lastHandledId || ctx.stalled) return;
     const name = requestedRunName(ctx.target.metadata.name, 'rollback', rb.id);
+    ctx.mustWrite = true;
     const existing = ctx.runs.find((r) => r.metadata.name === name);
     if (existing) {
       if (!isTerminal(existing)) return;
@@ -281,6 +314,7 @@ export class TargetReconciler {
   }
 
   private async applyForgeCheck(ctx: Ctx, done: ForgeCheckResult): Promise<void> {
+    ctx.mustWrite = true; // the check's result exists only in memory until written
     const state = { ...ctx.status.forge, lastCheckTime: done.startedAt.toISOString() };
     ctx.status.forge = state;
     if ('error' in done) {
@@ -334,7 +368,12 @@ export class TargetReconciler {
       createdAt,
       startingDeadlineSeconds: spec.startingDeadlineSeconds ?? 600,
     });
-    if (d.kind === 'missed') {
+    const started = (slot: Date) =>
+      ctx.runs.some((r) => r.metadata.name === scheduledRunName(metadata.name, slot));
+    if (d.kind === 'missed' && started(d.slot)) {
+      // Its run exists: the slot was started, only its record was not written (a crash, a deferred write).
+      ctx.status.lastScheduleTime = d.slot.toISOString();
+    } else if (d.kind === 'missed') {
       void this.d.recorder.event(
         ctx.target,
         'Warning',
@@ -343,7 +382,7 @@ export class TargetReconciler {
       );
     } else if (d.kind === 'run') {
       const name = scheduledRunName(metadata.name, d.slot);
-      const already = ctx.runs.some((r) => r.metadata.name === name);
+      const already = started(d.slot);
       if (!already && !(await this.makeRoom(ctx, `slot ${d.slot.toISOString()}`))) {
         const blocking = this.active(ctx)
           .map((r) => r.metadata.name)
@@ -357,7 +396,7 @@ export class TargetReconciler {
         // Re-evaluated when the active run ends; the slot still runs if that is within the deadline.
       } else {
         if (!already)
-          await this.createRun(ctx, name, {
+          ctx.startedSlot = await this.createRun(ctx, name, {
             trigger: 'schedule',
             scheduledTime: d.slot.toISOString(),
           });
@@ -371,7 +410,8 @@ export class TargetReconciler {
     }
   }
 
-  private async createRun(ctx: Ctx, name: string, spec: Record<string, unknown>): Promise<void> {
+  /** Creates the run and launches it; false when it already existed (another pass or replica made it). */
+  private async createRun(ctx: Ctx, name: string, spec: Record<string, unknown>): Promise<boolean> {
     const { metadata } = ctx.target;
     const body = {
       apiVersion: API_VERSION,
@@ -407,9 +447,11 @@ export class TargetReconciler {
         REASON.RunCreated,
         `created run ${name} (${String(spec.trigger)})`,
       );
+      return true;
     } catch (err) {
       // AlreadyExists is the lock: another replica or an earlier attempt made it.
       if (!isAlreadyExists(err)) throw err;
+      return false;
     }
   }
 

@@ -1,7 +1,10 @@
 // Kubernetes Events for the objects we manage (core/v1, what `kubectl
 // describe` shows). Repeats of the same reason and message on the same object
 // are folded into one Event with a count, as client-go's recorder does, so a
-// stalled target does not flood the namespace.
+// stalled target does not flood the namespace. Like client-go's broadcaster,
+// Events are written one at a time from a bounded backlog, off the callers'
+// path: when a thousand targets fire in one minute, their Jobs go to the API
+// server first and the Events trail behind instead of competing with them.
 import { createHash } from 'node:crypto';
 import { PatchStrategy, setHeaderOptions, type CoreV1Api } from '@kubernetes/client-node';
 import type { Clock } from './clock.ts';
@@ -16,26 +19,65 @@ export interface Recorder {
   event(obj: KubeObject, type: EventKind, reason: string, message: string): Promise<void>;
 }
 
+/** Events waiting to be written beyond this are dropped (and logged), as client-go drops them. */
+export const MAX_PENDING_EVENTS = 1000;
+
 export class EventRecorder implements Recorder {
   private readonly seen = new Map<string, { name: string; count: number }>();
+  private tail: Promise<void> = Promise.resolve();
+  private pending = 0;
+  private dropped = 0;
 
   private readonly core: CoreV1Api;
   private readonly clock: Clock;
   private readonly logger: Logger;
   private readonly component: string;
 
-  constructor(core: CoreV1Api, clock: Clock, logger: Logger, component = 'opencode-operator') {
+  private readonly maxPending: number;
+
+  constructor(
+    core: CoreV1Api,
+    clock: Clock,
+    logger: Logger,
+    opts: { component?: string; maxPending?: number } = {},
+  ) {
     this.core = core;
     this.clock = clock;
     this.logger = logger;
-    this.component = component;
+    this.component = opts.component ?? 'opencode-operator';
+    this.maxPending = opts.maxPending ?? MAX_PENDING_EVENTS;
   }
 
-  async event(obj: KubeObject, type: EventKind, reason: string, rawMessage: string): Promise<void> {
+  /** Queues the Event; the promise settles once it is written (or given up on). Never rejects. */
+  event(obj: KubeObject, type: EventKind, reason: string, message: string): Promise<void> {
+    if (this.pending >= this.maxPending) {
+      if (this.dropped++ % 100 === 0)
+        this.logger.warn({ reason, dropped: this.dropped }, 'event backlog full: dropping events');
+      return Promise.resolve();
+    }
+    this.pending++;
+    const at = this.clock.now(); // when it happened, not when it is written
+    this.tail = this.tail.then(() =>
+      this.write(obj, type, reason, message, at).finally(() => this.pending--),
+    );
+    return this.tail;
+  }
+
+  /** Resolves once every queued Event has been written (shutdown, tests). */
+  flush(): Promise<void> {
+    return this.tail;
+  }
+
+  private async write(
+    obj: KubeObject,
+    type: EventKind,
+    reason: string,
+    rawMessage: string,
+    now: Date,
+  ): Promise<void> {
     const namespace = obj.metadata.namespace ?? 'default';
     const message = secrets.redact(rawMessage).slice(0, 1024);
     const key = `${obj.metadata.uid}/${type}/${reason}/${message}`;
-    const now = this.clock.now();
     const prior = this.seen.get(key);
     try {
       if (prior) {
@@ -48,7 +90,7 @@ export class EventRecorder implements Recorder {
           .catch(async (err: unknown) => {
             if (!isNotFound(err)) throw err;
             this.seen.delete(key);
-            await this.event(obj, type, reason, rawMessage);
+            await this.write(obj, type, reason, rawMessage, now);
           });
         return;
       }

@@ -81,6 +81,7 @@ export class Manager {
   private readonly log: Logger;
   private queue?: WorkQueue;
   private workersDone?: Promise<void>;
+  private recorder?: EventRecorder;
   private elector?: LeaderElector;
   private servers: Server[] = [];
   private stopping = false;
@@ -206,8 +207,15 @@ export class Manager {
   private startLeading(): void {
     if (this.queue) return;
     this.metrics.leader.set(1);
-    const queue = new WorkQueue({ clock: this.clock });
+    // Targets (which create runs and Jobs) go first; run bookkeeping waits in the low lane.
+    const queue = new WorkQueue({
+      clock: this.clock,
+      laneOf: (key) => (splitKey(key).kind === 'run' ? 'low' : 'high'),
+    });
     this.queue = queue;
+    // One recorder: Events are written one at a time, in order, behind the reconciles.
+    const recorder = new EventRecorder(this.api.core, this.clock, this.log);
+    this.recorder = recorder;
     const runs = new RunReconciler({
       api: this.api,
       runs: this.runs,
@@ -215,7 +223,7 @@ export class Manager {
       executor: this.executor,
       clock: this.clock,
       metrics: this.metrics,
-      recorder: new EventRecorder(this.api.core, this.clock, this.log),
+      recorder,
       logger: this.log,
     });
     const targets = new TargetReconciler({
@@ -224,11 +232,12 @@ export class Manager {
       forgePokes: this.forgePokes,
       onForgeCheckDone: (namespace, name) => this.queue?.add(targetKey(namespace, name)),
       launch: (target, run) => runs.launch(target, run),
+      othersWaiting: () => queue.highWaiting > 0,
       targets: this.targets,
       runs: this.runs,
       clock: this.clock,
       metrics: this.metrics,
-      recorder: new EventRecorder(this.api.core, this.clock, this.log),
+      recorder,
       logger: this.log,
     });
     this.workersDone = queue.run(this.o.workers ?? 16, async (key) => {
@@ -272,6 +281,9 @@ export class Manager {
     this.metrics.leader.set(0);
     q.shutdown();
     await this.workersDone;
+    // What the last reconciles said is still worth writing; a dead API server must not hold up exit.
+    const flushed = this.recorder?.flush();
+    if (flushed) await Promise.race([flushed, new Promise((r) => setTimeout(r, 5000).unref())]);
   }
 
   /** Issue events that carry a target's priority label ask for that target's forge check now. */

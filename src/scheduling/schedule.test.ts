@@ -41,6 +41,35 @@ describe('parseSchedule', () => {
     expect(cache.parse('0 8 * * *', 'Europe/Berlin')).not.toBe(a); // evicted: parsed afresh
   });
 
+  test('remembering the current interval never changes an answer, across DST and backwards in time', () => {
+    for (const [expr, tz] of [
+      ['*/7 * * * *', 'Etc/UTC'],
+      ['30 2 * * *', 'Europe/Berlin'],
+      ['0 8 * * 1-5', 'America/New_York'],
+    ] as const) {
+      const remembered = parse(expr, tz);
+      let seed = 42;
+      const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+      let at = t('2026-03-27T00:00:00Z').getTime();
+      for (let i = 0; i < 400; i++) {
+        // Mostly forward by up to 3 hours, sometimes back, sometimes exactly onto a slot.
+        at += Math.floor((random() - 0.15) * 3 * 3600_000);
+        const now = new Date(at);
+        const q =
+          i % 10 === 0
+            ? (remembered.latestAtOrBefore(now) ?? now) // exactly on a slot
+            : i % 10 === 5
+              ? (remembered.next(now) ?? now) // exactly on the next slot
+              : now;
+        const fresh = parse(expr, tz);
+        expect([remembered.next(q), remembered.latestAtOrBefore(q)]).toEqual([
+          fresh.next(q),
+          fresh.latestAtOrBefore(q),
+        ]);
+      }
+    }
+  });
+
   test('macros work', () => {
     expect(parse('@hourly').next(t('2026-11-22T10:15:00Z'))).toEqual(t('2026-11-22T11:00:00Z'));
     expect(parse('@weekly').next(t('2026-11-22T10:15:00Z'))).toEqual(t('2026-11-29T00:00:00Z'));

@@ -55,9 +55,25 @@ export function parseSchedule(expr: string, timeZone: string): ParsedSchedule | 
       message: `schedule "${expr}" is not a valid cron expression: ${detail}`,
     };
   }
+  // croner walks the calendar on every call (about a millisecond each), and
+  // every reconcile asks both questions. Between two consecutive slots the
+  // answers cannot change, so remember the interval [latest, next) last seen.
+  let known: { from: number; to: number; latest: Date | null; next: Date | null } | undefined;
+  const around = (t: number) => {
+    if (known && t >= known.from && t < known.to) return known;
+    const latest = cron.previousRuns(1, new Date(t + 1))[0] ?? null;
+    const next = cron.nextRun(new Date(t));
+    known = {
+      from: latest?.getTime() ?? -Infinity,
+      to: next?.getTime() ?? Infinity,
+      latest,
+      next,
+    };
+    return known;
+  };
   return {
-    next: (after) => cron.nextRun(after),
-    latestAtOrBefore: (at) => cron.previousRuns(1, new Date(at.getTime() + 1))[0] ?? null,
+    next: (after) => around(after.getTime()).next,
+    latestAtOrBefore: (at) => around(at.getTime()).latest,
   };
 }
 

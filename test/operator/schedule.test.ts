@@ -128,6 +128,43 @@ describe('a slot comes due', () => {
   });
 });
 
+describe('many targets on one slot', () => {
+  test('Jobs first, status writes deferred behind them; every target still records its slot', async () => {
+    const clock = new ManualClock(new Date());
+    const { manager, started, logs } = run(clock, { workers: 2 });
+    await started;
+    const names = Array.from({ length: 12 }, (_, i) => `burst-${i}`);
+    for (const name of names) await createTarget(ns(), name, { schedule: '* * * * *' });
+    const slots = await Promise.all(
+      names.map((name) =>
+        waitFor(async () => (await getTarget(ns(), name)).status?.nextScheduleTime, {
+          what: `${name} nextScheduleTime`,
+        }),
+      ),
+    );
+    expect(new Set(slots).size).toBe(1);
+    const slot = slots[0]!;
+    await moveClock(manager, clock, new Date(Date.parse(slot) + 1500));
+    for (const name of names) {
+      const t = await waitFor(
+        async () => {
+          const t = await getTarget(ns(), name);
+          return t.status?.lastScheduleTime === slot && t.status?.activeRuns?.length
+            ? t
+            : undefined;
+        },
+        { what: `${name} records the slot` },
+      );
+      expect(t.status.activeRuns).toEqual([`${name}-${Date.parse(slot) / 60_000}`]);
+    }
+    const ours = (xs: any[]) => xs.filter((x) => x.metadata.name.startsWith('burst-'));
+    expect(ours(await listRuns(ns()))).toHaveLength(names.length);
+    expect(ours(await listJobs(ns()))).toHaveLength(names.length);
+    // The deferral happened: with 2 workers and 12 due targets, others were waiting.
+    expect(logs.text).toContain('status write deferred');
+  });
+});
+
 describe('restarts and replicas', () => {
   test('two operators acting at the same slot, and a restart mid-slot, still make exactly one run', async () => {
     const clock = new ManualClock(new Date());

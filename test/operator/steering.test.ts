@@ -117,6 +117,60 @@ describe('missed slots', () => {
     expect(ev.message).toContain(new Date(slot).toISOString());
     expect(await runsOf('late')).toHaveLength(0);
   });
+
+  test('a slot whose run exists but was never recorded (a crash) is recorded, not reported missed', async () => {
+    const target = await createTarget(ns(), 'crashed', {
+      schedule: '* * * * *',
+      startingDeadlineSeconds: 5,
+    });
+    const slot = await nextSlot('crashed');
+    await manager.stop();
+    // What an operator leaves when it dies between creating the run and writing the status.
+    const name = `crashed-${slot / 60_000}`;
+    await clients().custom.createNamespacedCustomObject({
+      group: 'opencode.dev',
+      version: 'v1alpha1',
+      namespace: ns(),
+      plural: 'improvementruns',
+      body: {
+        apiVersion: 'opencode.dev/v1alpha1',
+        kind: 'ImprovementRun',
+        metadata: {
+          name,
+          labels: { 'opencode.dev/target': 'crashed' },
+          ownerReferences: [
+            {
+              apiVersion: 'opencode.dev/v1alpha1',
+              kind: 'ImprovementTarget',
+              name: 'crashed',
+              uid: target.metadata.uid,
+              controller: true,
+            },
+          ],
+        },
+        spec: {
+          targetRef: { name: 'crashed' },
+          trigger: 'schedule',
+          scheduledTime: new Date(slot).toISOString(),
+        },
+      },
+    });
+    // Back long after the deadline.
+    clock = new ManualClock(new Date(slot + 30_000));
+    const h = startManager({ clock, namespaces: [ns()] });
+    manager = h.manager;
+    await h.started;
+    await waitFor(
+      async () =>
+        (await getTarget(ns(), 'crashed')).status?.lastScheduleTime ===
+        new Date(slot).toISOString(),
+      { what: 'lastScheduleTime recorded' },
+    );
+    expect((await events(ns(), 'MissedSchedule')).map((e) => e.involvedObject.name)).not.toContain(
+      'crashed',
+    );
+    expect((await runsOf('crashed')).map((r) => r.metadata.name)).toEqual([name]);
+  });
 });
 
 describe('suspend and run-now', () => {
