@@ -8,7 +8,7 @@
 //   node bench/schedule-lag.ts [--n 100,1000] [--workers 16] [--cpu-prof-dir DIR]
 // Run on demand; it is not part of the test suite.
 import { execFileSync, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
@@ -29,6 +29,8 @@ const { values } = parseArgs({
     workers: { type: 'string', default: '16' },
     // Writes a V8 CPU profile of the operator per N into this directory (node --cpu-prof).
     'cpu-prof-dir': { type: 'string' },
+    // Also fetches a kube-apiserver CPU profile (its /debug/pprof) over our operator's burst.
+    'apiserver-pprof-dir': { type: 'string' },
   },
 });
 const sizes = values.n!.split(',').map(Number);
@@ -126,6 +128,25 @@ async function removeNamespace(core: CoreV1Api, name: string): Promise<void> {
     await sleep(1000);
   }
   throw new Error(`namespace ${name} was not removed within 10 minutes`);
+}
+
+/** Saves a CPU profile of kube-apiserver over the next `seconds` (go tool pprof reads it). */
+async function apiserverProfile(cp: ControlPlane, file: string, seconds: number): Promise<void> {
+  const { execFile } = await import('node:child_process');
+  await new Promise<void>((resolve, reject) =>
+    execFile(
+      join(cp.binDir, 'kubectl'),
+      [
+        '--kubeconfig',
+        cp.kubeconfig,
+        'get',
+        '--raw',
+        `/debug/pprof/profile?seconds=${Math.ceil(seconds)}`,
+      ],
+      { encoding: 'buffer', maxBuffer: 256 * 1024 * 1024 },
+      (err, stdout) => (err ? reject(err) : (writeFileSync(file, stdout), resolve())),
+    ),
+  );
 }
 
 /** kube-apiserver's request counts by verb and resource (its own /metrics). */
@@ -233,12 +254,20 @@ async function ours(cp: ControlPlane, kc: KubeConfig, n: number): Promise<Result
     // client-node ends a watch after 30s without data: start it just before the slot.
     await sleep(slot - 3000 - Date.now());
     const w = watchJobs(kc, ns, n);
+    const pprof = values['apiserver-pprof-dir']
+      ? apiserverProfile(
+          cp,
+          join(values['apiserver-pprof-dir'], `apiserver-${n}.pprof`),
+          3 + n / 100,
+        )
+      : undefined;
     const meter = cpuMeter(cp, { operator: proc.pid! });
     const reqs = apiRequests(cp);
     const seen = await w.done;
     const cpu = meter();
     const requests = requestDiff(reqs, apiRequests(cp));
     w.stop();
+    await pprof;
     const vmHwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${proc.pid}/status`, 'utf8'))?.[1];
     const lags = seen.map((t) => (t - slot) / 1000);
     return {
@@ -342,7 +371,9 @@ async function rawLoop(cp: ControlPlane, kc: KubeConfig, n: number): Promise<Res
   }
 }
 
-const cp = new ControlPlane();
+const cp = new ControlPlane({
+  apiServerArgs: values['apiserver-pprof-dir'] ? ['--profiling=true'] : [],
+});
 await cp.start();
 try {
   const kc = new KubeConfig();

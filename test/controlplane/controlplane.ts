@@ -51,7 +51,11 @@ export class ControlPlane {
   /** Whether stop() removes the directory: false for a handle made by attach(). */
   private readonly owned: boolean;
 
-  constructor(opts: { binDir?: string; dir?: string } = {}) {
+  /** Appended to kube-apiserver's flags (the last value of a flag wins), e.g. --profiling=true for a benchmark. */
+  private readonly apiServerArgs: string[];
+
+  constructor(opts: { binDir?: string; dir?: string; apiServerArgs?: string[] } = {}) {
+    this.apiServerArgs = opts.apiServerArgs ?? [];
     this.binDir = opts.binDir ?? ensureBuilt();
     this.dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'opencode-cp-'));
     this.owned = !opts.dir;
@@ -123,6 +127,7 @@ export class ControlPlane {
       '--max-requests-inflight=1000',
       '--max-mutating-requests-inflight=500',
       `--cert-dir=${join(this.dir, 'apiserver-certs')}`,
+      ...this.apiServerArgs,
     ]);
     await this.waitReady(120_000);
   }
