@@ -173,6 +173,23 @@ describe('WorkQueue', () => {
       expect(seen).toEqual(['target:a', 'target:b', 'target:a']);
     });
 
+    test('a deferred key stays behind the high lane even when asked for again', async () => {
+      const q = new WorkQueue({ clock: new ManualClock(new Date(0)), laneOf });
+      q.add('target:a');
+      q.add('target:b');
+      q.add('target:c');
+      let first = true;
+      const seen = await order(q, async (k) => {
+        if (k === 'target:a' && first) {
+          first = false;
+          q.add('target:a'); // e.g. the watch event of the run it created, while it is processed
+          return { deferred: true };
+        }
+        if (k === 'target:b') q.add('target:d'); // high-lane work arriving later still goes first
+      });
+      expect(seen).toEqual(['target:a', 'target:b', 'target:c', 'target:d', 'target:a']);
+    });
+
     test('asking for a key in the high lane moves it up from the low one', async () => {
       const q = new WorkQueue({ clock: new ManualClock(new Date(0)), laneOf });
       q.add('target:a');

@@ -51,6 +51,8 @@ export class WorkQueue {
   private readonly dirty = new Set<string>();
   /** Keys whose last handling asked to come back in the low lane (added when they are done). */
   private readonly deferred = new Set<string>();
+  /** Deferred keys now waiting in the low lane: a new high-lane add does not move them up. */
+  private readonly deferredWaiting = new Set<string>();
   private readonly failures = new Map<string, number>();
   private readonly timers = new Map<string, { at: number; cancel: () => void }>();
   private waiters: Array<() => void> = [];
@@ -87,8 +89,10 @@ export class WorkQueue {
       return;
     }
     if (this.queued.has(key)) {
-      // Asked for in the high lane while waiting in the low one: move it up.
-      const at = lane === 'high' ? this.lanes.low.indexOf(key) : -1;
+      // Asked for in the high lane while waiting in the low one: move it up,
+      // unless it waits there on purpose (deferred: it has just been handled).
+      const at =
+        lane === 'high' && !this.deferredWaiting.has(key) ? this.lanes.low.indexOf(key) : -1;
       if (at >= 0) this.lanes.high.push(...this.lanes.low.splice(at, 1));
       return;
     }
@@ -173,6 +177,7 @@ export class WorkQueue {
       this.highPicks = takeLow ? 0 : this.highPicks + 1;
       if (key !== undefined) {
         this.queued.delete(key);
+        this.deferredWaiting.delete(key);
         this.processing.add(key);
         return key;
       }
@@ -183,7 +188,10 @@ export class WorkQueue {
   private done(key: string): void {
     this.processing.delete(key);
     const dirty = this.dirty.delete(key);
-    if (this.deferred.delete(key)) this.add(key, 'low');
+    if (this.deferred.delete(key)) {
+      this.add(key, 'low');
+      this.deferredWaiting.add(key);
+    }
     if (dirty) this.add(key);
   }
 
