@@ -27,7 +27,6 @@ import {
   getTarget,
   listRuns,
   moveClock,
-  nextMinute,
   startManager,
 } from '../support/operator.ts';
 import { waitFor } from '../support/wait.ts';
@@ -102,9 +101,19 @@ async function startPrometheus(target: string): Promise<void> {
   await waitFor(async () => (await scrapes()) >= 2, { timeoutMs: 30_000, what: 'two scrapes' });
 }
 
-/** Moves the clock to the next slot and waits until that run is counted into the target. */
+let lastSlot = 0;
+/** Moves the clock to the target's next slot and waits until that run is counted into it. */
 async function scheduledRun(): Promise<any> {
-  const slot = nextMinute(clock.now());
+  // The operator's answer, not our guess: it never schedules before the target's creation.
+  const next = await waitFor(
+    async () => {
+      const at = (await getTarget(ns(), TARGET)).status?.nextScheduleTime;
+      return at && Date.parse(at) > lastSlot ? Date.parse(at) : undefined;
+    },
+    { what: 'the next slot' },
+  );
+  lastSlot = next;
+  const slot = new Date(next);
   await moveClock(manager!, clock, new Date(slot.getTime() + 1500));
   const name = `${TARGET}-${slot.getTime() / 60_000}`;
   const counted = await waitFor(
