@@ -103,6 +103,7 @@ export class TargetReconciler {
     const target = this.d.targets.get(`${namespace}/${name}`);
     if (!target || target.metadata.deletionTimestamp) {
       this.d.metrics.forgetTarget(namespace, name);
+      this.deferred.delete(`${namespace}/${name}`);
       return;
     }
     const ctx: Ctx = {
