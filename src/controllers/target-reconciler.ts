@@ -134,7 +134,7 @@ export class TargetReconciler {
       return { deferred: true };
     }
     await timed('afterCounted', () => this.afterCounted(ctx));
-    this.d.logger.debug({ target: `${namespace}/${name}`, ms: timings }, 'reconciled target');
+    this.d.logger.debug({ target: key, ms: timings }, 'reconciled target');
     const next = ctx.requeueMs.filter((ms) => ms >= 0);
     return next.length ? { requeueAfterMs: Math.min(...next) } : undefined;
   }

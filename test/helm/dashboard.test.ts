@@ -8,7 +8,6 @@
 // `promtool check metrics`.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
@@ -18,11 +17,10 @@ import { ManualClock } from '../../src/kube/clock.ts';
 import type { Manager } from '../../src/operator/manager.ts';
 import { startGitHubDouble, type GitHubDouble } from '../doubles/github/server.ts';
 import { sandbox, type Sandbox } from '../runner/support.ts';
-import { doubleForgeFactory } from '../support/forge-target.ts';
+import { createDoubleTarget, doubleForgeFactory } from '../support/forge-target.ts';
+import { freePort } from '../controlplane/controlplane.ts';
 import { installCrds, kubectlOk, useNamespace } from '../support/kube.ts';
 import {
-  clients,
-  createTarget,
   type LogBuffer,
   getTarget,
   listRuns,
@@ -48,17 +46,6 @@ let prometheus: ChildProcess | undefined;
 let promUrl = '';
 let metricsUrl = '';
 const runNames: string[] = [];
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createNetServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function query(expr: string): Promise<any> {
   const res = await fetch(`${promUrl}/api/v1/query?query=${encodeURIComponent(expr)}`);
@@ -136,7 +123,6 @@ beforeAll(async () => {
   await installCrds();
   gh = await startGitHubDouble({ token: TOKEN });
   sb = sandbox('node-coverage');
-  gh.addRepo('acme', TARGET, { bareRepoPath: sb.bare, allowAutoMerge: true });
   // The runner clones https://github.com/acme/lib.git; git's own URL rewriting
   // (in the runner's HOME) sends it to the bare repository the double serves.
   const home = join(sb.root, 'home');
@@ -161,24 +147,20 @@ beforeAll(async () => {
   metricsUrl = `http://127.0.0.1:${manager.httpPorts[0]}/metrics`;
   await startPrometheus(`127.0.0.1:${manager.httpPorts[0]}`);
 
-  await clients().core.createNamespacedSecret({
+  await createDoubleTarget(gh, {
     namespace: ns(),
-    body: { metadata: { name: 'gh' }, stringData: { token: TOKEN } },
-  });
-  await createTarget(ns(), TARGET, {
-    repository: {
-      url: `https://github.com/acme/${TARGET}.git`,
-      provider: 'github',
-      apiUrl: gh.url,
-      credentialsSecretRef: { name: 'gh', key: 'token' },
+    name: TARGET,
+    token: TOKEN,
+    repo: { bareRepoPath: sb.bare, allowAutoMerge: true },
+    spec: {
+      schedule: '* * * * *',
+      model: { provider: 'builtin' },
+      autoMerge: true,
+      mergeMethod: 'merge',
+      // One file per run: the two files with trailing blanks take a run each.
+      policy: { maxFilesChanged: 1 },
+      successfulRunsHistoryLimit: 5,
     },
-    schedule: '* * * * *',
-    model: { provider: 'builtin' },
-    autoMerge: true,
-    mergeMethod: 'merge',
-    // One file per run: the two files with trailing blanks take a run each.
-    policy: { maxFilesChanged: 1 },
-    successfulRunsHistoryLimit: 5,
   });
   for (let i = 0; i < 3; i++) await scheduledRun();
   await kubectlOk([

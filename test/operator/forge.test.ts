@@ -11,7 +11,7 @@ import { startGitHubDouble, type GitHubDouble } from '../doubles/github/server.t
 import { createDoubleTarget, doubleForgeFactory } from '../support/forge-target.ts';
 import { installCrds, kubectlOk, useNamespace } from '../support/kube.ts';
 import {
-  clients,
+  createOwnedRun,
   events,
   getTarget,
   listRuns,
@@ -109,30 +109,7 @@ describe('merge tracking', () => {
     });
     const target = await getTarget(ns(), 'svc');
     const name = 'svc-done-1';
-    await clients().custom.createNamespacedCustomObject({
-      group: 'opencode.dev',
-      version: 'v1alpha1',
-      namespace: ns(),
-      plural: 'improvementruns',
-      body: {
-        apiVersion: 'opencode.dev/v1alpha1',
-        kind: 'ImprovementRun',
-        metadata: {
-          name,
-          labels: { 'opencode.dev/target': 'svc' },
-          ownerReferences: [
-            {
-              apiVersion: 'opencode.dev/v1alpha1',
-              kind: 'ImprovementTarget',
-              name: 'svc',
-              uid: target.metadata.uid,
-              controller: true,
-            },
-          ],
-        },
-        spec: { targetRef: { name: 'svc' }, trigger: 'manual' },
-      },
-    });
+    await createOwnedRun(ns(), target, name, { trigger: 'manual' });
     const completionTime = new Date(Date.now() - 3600_000).toISOString();
     await kubectlOk([
       'patch',

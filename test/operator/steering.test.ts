@@ -6,6 +6,7 @@ import type { Manager } from '../../src/operator/manager.ts';
 import { installCrds, kubectlOk, useNamespace } from '../support/kube.ts';
 import {
   clients,
+  createOwnedRun,
   createTarget,
   events,
   getTarget,
@@ -127,33 +128,9 @@ describe('missed slots', () => {
     await manager.stop();
     // What an operator leaves when it dies between creating the run and writing the status.
     const name = `crashed-${slot / 60_000}`;
-    await clients().custom.createNamespacedCustomObject({
-      group: 'opencode.dev',
-      version: 'v1alpha1',
-      namespace: ns(),
-      plural: 'improvementruns',
-      body: {
-        apiVersion: 'opencode.dev/v1alpha1',
-        kind: 'ImprovementRun',
-        metadata: {
-          name,
-          labels: { 'opencode.dev/target': 'crashed' },
-          ownerReferences: [
-            {
-              apiVersion: 'opencode.dev/v1alpha1',
-              kind: 'ImprovementTarget',
-              name: 'crashed',
-              uid: target.metadata.uid,
-              controller: true,
-            },
-          ],
-        },
-        spec: {
-          targetRef: { name: 'crashed' },
-          trigger: 'schedule',
-          scheduledTime: new Date(slot).toISOString(),
-        },
-      },
+    await createOwnedRun(ns(), target, name, {
+      trigger: 'schedule',
+      scheduledTime: new Date(slot).toISOString(),
     });
     // Back long after the deadline.
     clock = new ManualClock(new Date(slot + 30_000));

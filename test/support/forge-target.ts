@@ -24,10 +24,19 @@ export function doubleForgeFactory(gh: GitHubDouble): ForgeFactory {
 /** Adds acme/<name> to the double and a target for it; resolves after the first forge check. */
 export async function createDoubleTarget(
   gh: GitHubDouble,
-  opts: { namespace: string; name: string; token: string; forgeCheckInterval: string },
+  opts: {
+    namespace: string;
+    name: string;
+    token: string;
+    forgeCheckInterval?: string;
+    /** Options for the double's repository (a bare repo behind it, auto-merge). */
+    repo?: Parameters<GitHubDouble['addRepo']>[2];
+    /** More spec fields (schedule, model, policy, ...). */
+    spec?: Record<string, unknown>;
+  },
 ): Promise<void> {
   const { namespace, name, token } = opts;
-  gh.addRepo('acme', name);
+  gh.addRepo('acme', name, opts.repo);
   await clients().core.createNamespacedSecret({
     namespace,
     body: { metadata: { name: 'gh' }, stringData: { token } },
@@ -41,6 +50,7 @@ export async function createDoubleTarget(
     },
     schedule: '0 0 1 1 *',
     forgeCheckInterval: opts.forgeCheckInterval,
+    ...opts.spec,
   });
   await waitFor(async () => (await getTarget(namespace, name)).status?.forge?.lastCheckTime, {
     what: 'first forge check',

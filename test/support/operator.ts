@@ -85,6 +85,39 @@ export async function createTarget(
   });
 }
 
+/** An ImprovementRun owned by the target, made by the test (as an operator that has since died would have). */
+export async function createOwnedRun(
+  namespace: string,
+  target: { metadata: { name: string; uid: string } },
+  name: string,
+  spec: Record<string, unknown>,
+): Promise<any> {
+  return clients().custom.createNamespacedCustomObject({
+    group: GROUP,
+    version: VERSION,
+    namespace,
+    plural: 'improvementruns',
+    body: {
+      apiVersion: `${GROUP}/${VERSION}`,
+      kind: 'ImprovementRun',
+      metadata: {
+        name,
+        labels: { 'opencode.dev/target': target.metadata.name },
+        ownerReferences: [
+          {
+            apiVersion: `${GROUP}/${VERSION}`,
+            kind: 'ImprovementTarget',
+            name: target.metadata.name,
+            uid: target.metadata.uid,
+            controller: true,
+          },
+        ],
+      },
+      spec: { targetRef: { name: target.metadata.name }, ...spec },
+    },
+  });
+}
+
 export async function listJobs(namespace: string): Promise<any[]> {
   return (await clients().batch.listNamespacedJob({ namespace })).items;
 }
