@@ -1,6 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
 import { ManualClock } from '../kube/clock.ts';
-import { LOW_EVERY, WorkQueue } from './queue.ts';
+import { LOW_EVERY, LOW_HOLD_MS, WorkQueue } from './queue.ts';
 
 const tick = () => new Promise((r) => setImmediate(r));
 
@@ -198,6 +198,58 @@ describe('WorkQueue', () => {
       q.add('target:b');
       expect(await order(q)).toEqual(['target:a', 'target:c', 'target:b']);
       expect(q.length).toBe(0);
+    });
+
+    test('the low lane waits for high-lane work in flight, then goes', async () => {
+      const q = new WorkQueue({ clock: new ManualClock(new Date(0)), laneOf });
+      let release!: () => void;
+      const slow = new Promise<void>((r) => (release = r));
+      const seen: string[] = [];
+      q.add('target:a');
+      const running = q.run(2, async (k) => {
+        seen.push(k);
+        if (k === 'target:a') await slow;
+      });
+      await tick();
+      q.add('run:x'); // a free worker, an empty high lane, but target:a is still at work
+      for (let i = 0; i < 20; i++) await tick();
+      expect(seen).toEqual(['target:a']);
+      let idle = false;
+      const whenIdle = q.highIdle(60_000).then(() => (idle = true));
+      await tick();
+      expect(idle).toBe(false);
+      release();
+      await whenIdle;
+      for (let i = 0; i < 20; i++) await tick();
+      expect(seen).toEqual(['target:a', 'run:x']);
+      q.shutdown();
+      await running;
+    });
+
+    test('the hold is bounded: the low lane goes after LOW_HOLD_MS whatever stays in flight', async () => {
+      const q = new WorkQueue({ clock: new ManualClock(new Date(0)), laneOf });
+      let release!: () => void;
+      const stuck = new Promise<void>((r) => (release = r));
+      const seen: Array<[string, number]> = [];
+      const t0 = Date.now();
+      q.add('target:stuck');
+      const running = q.run(2, async (k) => {
+        seen.push([k, Date.now() - t0]);
+        if (k === 'target:stuck') await stuck;
+      });
+      await tick();
+      q.add('run:x');
+      const idle = await Promise.race([
+        q.highIdle(50).then(() => 'gave up waiting'),
+        new Promise((r) => setTimeout(() => r('still waiting'), 500)),
+      ]);
+      expect(idle).toBe('gave up waiting');
+      await new Promise((r) => setTimeout(r, LOW_HOLD_MS + 200));
+      expect(seen.map(([k]) => k)).toEqual(['target:stuck', 'run:x']);
+      expect(seen[1]![1]).toBeGreaterThanOrEqual(LOW_HOLD_MS - 50);
+      release();
+      q.shutdown();
+      await running;
     });
   });
 });

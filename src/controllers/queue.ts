@@ -10,7 +10,9 @@
 // Two lanes: workers take from the high lane first (the operator puts target
 // reconciles there, which create runs and Jobs) and from the low lane when it
 // is empty (run bookkeeping, deferred status writes), or every LOW_EVERY-th
-// pick while both wait, so the low lane is never starved.
+// pick while both wait, so the low lane is never starved. While high-lane
+// work is still in flight the low lane waits for it (at most LOW_HOLD_MS):
+// the last Jobs of a burst do not share the API server with bookkeeping.
 import { realClock, type Clock } from '../kube/clock.ts';
 
 export interface QueueOptions {
@@ -34,6 +36,8 @@ export type Lane = 'high' | 'low';
 
 /** While both lanes wait, one pick in this many goes to the low lane. */
 export const LOW_EVERY = 8;
+/** The longest the low lane waits for in-flight high-lane work (real time). */
+export const LOW_HOLD_MS = 1000;
 
 export class WorkQueue {
   private readonly clock: Clock;
@@ -48,6 +52,11 @@ export class WorkQueue {
   private highPicks = 0;
   private readonly queued = new Set<string>();
   private readonly processing = new Set<string>();
+  /** Keys being processed that were taken from the high lane. */
+  private readonly processingHigh = new Set<string>();
+  /** Since when (real ms) a worker has held the low lane back for in-flight high-lane work. */
+  private holdingSince?: number;
+  private highIdleWaiters: Array<() => void> = [];
   private readonly dirty = new Set<string>();
   /** Keys whose last handling asked to come back in the low lane (added when they are done). */
   private readonly deferred = new Set<string>();
@@ -75,6 +84,37 @@ export class WorkQueue {
   /** Keys waiting in the high lane. */
   get highWaiting(): number {
     return this.lanes.high.length;
+  }
+
+  /** High-lane keys being processed. */
+  get highInFlight(): number {
+    return this.processingHigh.size;
+  }
+
+  /**
+   * Resolves once nothing waits in or is processed from the high lane, or
+   * after maxMs (real time), whichever comes first: work that should trail a
+   * burst (Events) waits on it without ever stalling for long.
+   */
+  highIdle(maxMs: number): Promise<void> {
+    if (this.shuttingDown || (this.lanes.high.length === 0 && this.processingHigh.size === 0))
+      return Promise.resolve();
+    return this.wait(this.highIdleWaiters, maxMs);
+  }
+
+  /** Waits until woken through `list` or for ms (real time); a timed-out waiter leaves the list. */
+  private wait(list: Array<() => void>, ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        const at = list.indexOf(wake);
+        if (at >= 0) list.splice(at, 1);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      timer.unref();
+      list.push(wake);
+    });
   }
 
   /** Nothing queued or in progress (delayed adds may be pending). */
@@ -166,16 +206,31 @@ export class WorkQueue {
     for (const t of this.timers.values()) t.cancel();
     this.timers.clear();
     for (const w of this.waiters.splice(0)) w();
+    for (const w of this.highIdleWaiters.splice(0)) w();
   }
 
   private async next(): Promise<string | undefined> {
     for (;;) {
       if (this.shuttingDown) return undefined;
       const { high, low } = this.lanes;
-      const takeLow = low.length > 0 && (high.length === 0 || this.highPicks >= LOW_EVERY - 1);
+      const fairTurn = this.highPicks >= LOW_EVERY - 1;
+      const takeLow = low.length > 0 && (high.length === 0 || fairTurn);
+      if (!takeLow || fairTurn || this.processingHigh.size === 0) {
+        this.holdingSince = undefined;
+      } else {
+        // Hold the low lane while high-lane work is in flight, for a bounded time.
+        const now = Date.now();
+        this.holdingSince ??= now;
+        const left = this.holdingSince + LOW_HOLD_MS - now;
+        if (left > 0) {
+          await this.wait(this.waiters, left);
+          continue;
+        }
+      }
       const key = takeLow ? low.shift() : high.shift();
       this.highPicks = takeLow ? 0 : this.highPicks + 1;
       if (key !== undefined) {
+        if (!takeLow) this.processingHigh.add(key);
         this.queued.delete(key);
         this.deferredWaiting.delete(key);
         this.processing.add(key);
@@ -187,6 +242,11 @@ export class WorkQueue {
 
   private done(key: string): void {
     this.processing.delete(key);
+    if (this.processingHigh.delete(key) && this.processingHigh.size === 0) {
+      // Workers holding the low lane back may go now; so may work trailing the high lane.
+      for (const w of this.waiters.splice(0)) w();
+      if (this.lanes.high.length === 0) for (const w of this.highIdleWaiters.splice(0)) w();
+    }
     const dirty = this.dirty.delete(key);
     if (this.deferred.delete(key)) {
       this.add(key, 'low');

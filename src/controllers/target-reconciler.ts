@@ -27,6 +27,7 @@ import { RetryableError } from '../util/errors.ts';
 import { account, LABEL_COUNTED, LABEL_MERGE_COUNTED, runsToPrune } from './accounting.ts';
 import { ForgeChecks, parseInterval, type ForgeCheckResult } from './forge-checks.ts';
 import { CONDITION, REASON, setCondition } from './conditions.ts';
+import { PREPARE_MS, SecretChecks } from './secret-checks.ts';
 import type { WorkResult } from './queue.ts';
 import { isTerminal, type ImprovementRun, type ImprovementTarget } from './types.ts';
 
@@ -82,11 +83,13 @@ export class TargetReconciler {
   private readonly d: TargetReconcilerDeps;
   private readonly steps: Array<[string, Step]>;
   private readonly schedules = new ScheduleCache();
+  private readonly secrets: SecretChecks;
   /** Targets whose last pass deferred its status write: the next pass writes, whatever the queue. */
   private readonly deferred = new Set<string>();
 
   constructor(deps: TargetReconcilerDeps) {
     this.d = deps;
+    this.secrets = new SecretChecks(deps.api);
     this.steps = [
       ['validate', (c) => this.validate(c)],
       ['account', (c) => this.accountRuns(c)],
@@ -163,19 +166,13 @@ export class TargetReconciler {
     ] as const;
     for (const [field, ref] of refs) {
       if (!ref) continue;
-      try {
-        const secret = await this.d.api.core.readNamespacedSecret({
-          name: ref.name,
-          namespace: metadata.namespace!,
-        });
-        if (!secret.data?.[ref.key] && !secret.stringData?.[ref.key]) {
-          ctx.stalled = {
-            reason: REASON.SecretKeyNotFound,
-            message: `${field}: Secret ${ref.name} has no key "${ref.key}"; add it or change ${field}.key`,
-          };
-        }
-      } catch (err) {
-        if (!isNotFound(err)) throw err;
+      const found = await this.secrets.check(metadata.namespace!, ref.name, ref.key, ctx.now);
+      if (found === 'no-key') {
+        ctx.stalled = {
+          reason: REASON.SecretKeyNotFound,
+          message: `${field}: Secret ${ref.name} has no key "${ref.key}"; add it or change ${field}.key`,
+        };
+      } else if (found === 'missing') {
         ctx.stalled = {
           reason: REASON.SecretNotFound,
           message: `${field}: Secret ${ref.name} not found in namespace ${metadata.namespace}; create it or fix ${field}.name`,
@@ -407,7 +404,12 @@ export class TargetReconciler {
     if (d.next) {
       ctx.status.nextScheduleTime = d.next.toISOString();
       this.d.metrics.nextRun.set(labels, d.next.getTime() / 1000);
-      ctx.requeueMs.push(d.next.getTime() - ctx.now.getTime() + 50);
+      const untilSlot = d.next.getTime() - ctx.now.getTime();
+      // A target with Secrets is checked shortly before its slot, so the slot's pass finds the check fresh.
+      const hasSecrets = !!(spec.repository.credentialsSecretRef ?? spec.model?.apiKeySecretRef);
+      ctx.requeueMs.push(
+        hasSecrets && untilSlot > PREPARE_MS + 1000 ? untilSlot - PREPARE_MS : untilSlot + 50,
+      );
     }
   }
 

@@ -6,10 +6,10 @@
 // path: when a thousand targets fire in one minute, their Jobs go to the API
 // server first and the Events trail behind instead of competing with them.
 import { createHash } from 'node:crypto';
-import { PatchStrategy, setHeaderOptions, type CoreV1Api } from '@kubernetes/client-node';
 import type { Clock } from './clock.ts';
 import type { KubeObject } from './api.ts';
 import { isNotFound } from './api.ts';
+import type { KubeRest } from './rest.ts';
 import type { Logger } from '../util/logger.ts';
 import { secrets } from '../util/logger.ts';
 
@@ -28,24 +28,31 @@ export class EventRecorder implements Recorder {
   private pending = 0;
   private dropped = 0;
 
-  private readonly core: CoreV1Api;
+  private readonly rest: KubeRest;
   private readonly clock: Clock;
   private readonly logger: Logger;
   private readonly component: string;
 
   private readonly maxPending: number;
+  private readonly gate: () => Promise<void>;
 
   constructor(
-    core: CoreV1Api,
+    rest: KubeRest,
     clock: Clock,
     logger: Logger,
-    opts: { component?: string; maxPending?: number } = {},
+    opts: {
+      component?: string;
+      maxPending?: number;
+      /** Awaited before each write: lets more urgent work (a burst of Jobs) go first. */
+      gate?: () => Promise<void>;
+    } = {},
   ) {
-    this.core = core;
+    this.rest = rest;
     this.clock = clock;
     this.logger = logger;
     this.component = opts.component ?? 'opencode-operator';
     this.maxPending = opts.maxPending ?? MAX_PENDING_EVENTS;
+    this.gate = opts.gate ?? (() => Promise.resolve());
   }
 
   /** Queues the Event; the promise settles once it is written (or given up on). Never rejects. */
@@ -57,9 +64,10 @@ export class EventRecorder implements Recorder {
     }
     this.pending++;
     const at = this.clock.now(); // when it happened, not when it is written
-    this.tail = this.tail.then(() =>
-      this.write(obj, type, reason, message, at).finally(() => this.pending--),
-    );
+    this.tail = this.tail
+      .then(() => this.gate())
+      .then(() => this.write(obj, type, reason, message, at))
+      .finally(() => this.pending--);
     return this.tail;
   }
 
@@ -82,11 +90,11 @@ export class EventRecorder implements Recorder {
     try {
       if (prior) {
         prior.count++;
-        await this.core
-          .patchNamespacedEvent(
-            { name: prior.name, namespace, body: { count: prior.count, lastTimestamp: now } },
-            setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-          )
+        await this.rest
+          .patch(`/api/v1/namespaces/${namespace}/events/${prior.name}`, {
+            count: prior.count,
+            lastTimestamp: now,
+          })
           .catch(async (err: unknown) => {
             if (!isNotFound(err)) throw err;
             this.seen.delete(key);
@@ -98,28 +106,27 @@ export class EventRecorder implements Recorder {
         .update(key + now.getTime())
         .digest('hex')
         .slice(0, 16)}`;
-      await this.core.createNamespacedEvent({
-        namespace,
-        body: {
-          metadata: { name, namespace },
-          involvedObject: {
-            apiVersion: obj.apiVersion,
-            kind: obj.kind,
-            name: obj.metadata.name,
-            namespace,
-            uid: obj.metadata.uid,
-            resourceVersion: obj.metadata.resourceVersion,
-          },
-          type,
-          reason,
-          message,
-          count: 1,
-          firstTimestamp: now,
-          lastTimestamp: now,
-          source: { component: this.component },
-          reportingComponent: this.component,
-          reportingInstance: process.env.POD_NAME ?? 'local',
+      await this.rest.post(`/api/v1/namespaces/${namespace}/events`, {
+        apiVersion: 'v1',
+        kind: 'Event',
+        metadata: { name, namespace },
+        involvedObject: {
+          apiVersion: obj.apiVersion,
+          kind: obj.kind,
+          name: obj.metadata.name,
+          namespace,
+          uid: obj.metadata.uid,
+          resourceVersion: obj.metadata.resourceVersion,
         },
+        type,
+        reason,
+        message,
+        count: 1,
+        firstTimestamp: now,
+        lastTimestamp: now,
+        source: { component: this.component },
+        reportingComponent: this.component,
+        reportingInstance: process.env.POD_NAME ?? 'local',
       });
       this.seen.set(key, { name, count: 1 });
       if (this.seen.size > 5000) this.seen.delete(this.seen.keys().next().value!);

@@ -64,6 +64,9 @@ export interface ManagerOptions {
   reflectorTuning?: { resyncMs?: number; silenceMs?: number; watchTimeoutSeconds?: number };
 }
 
+/** The longest an Event waits for the target reconciles in flight (a burst of slots) to finish. */
+const EVENT_GATE_MS = 1000;
+
 const splitKey = (key: string) => {
   const [kind, rest] = key.split(':', 2) as [string, string];
   const [namespace, name] = rest.split('/', 2) as [string, string];
@@ -213,8 +216,11 @@ export class Manager {
       laneOf: (key) => (splitKey(key).kind === 'run' ? 'low' : 'high'),
     });
     this.queue = queue;
-    // One recorder: Events are written one at a time, in order, behind the reconciles.
-    const recorder = new EventRecorder(this.api.core, this.clock, this.log);
+    // One recorder: Events are written one at a time, in order, behind the
+    // reconciles; each waits (at most a second) for the high lane to go idle.
+    const recorder = new EventRecorder(this.api.rest, this.clock, this.log, {
+      gate: () => queue.highIdle(EVENT_GATE_MS),
+    });
     this.recorder = recorder;
     const runs = new RunReconciler({
       api: this.api,
@@ -232,7 +238,8 @@ export class Manager {
       forgePokes: this.forgePokes,
       onForgeCheckDone: (namespace, name) => this.queue?.add(targetKey(namespace, name)),
       launch: (target, run) => runs.launch(target, run),
-      othersWaiting: () => queue.highWaiting > 0,
+      // Others wait, or are still at work (this reconcile itself is one in flight).
+      othersWaiting: () => queue.highWaiting > 0 || queue.highInFlight > 1,
       targets: this.targets,
       runs: this.runs,
       clock: this.clock,

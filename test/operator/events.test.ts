@@ -5,6 +5,7 @@ import { describe, expect, test } from '@jest/globals';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { realClock } from '../../src/kube/clock.ts';
 import { EventRecorder } from '../../src/kube/events.ts';
+import { KubeRest } from '../../src/kube/rest.ts';
 import { createLogger } from '../../src/util/logger.ts';
 import { kubeConfig, useNamespace } from '../support/kube.ts';
 import { LogBuffer } from '../support/operator.ts';
@@ -15,7 +16,7 @@ const core = () => kubeConfig().makeApiClient(CoreV1Api);
 function recorder(maxPending?: number) {
   const logs = new LogBuffer();
   const r = new EventRecorder(
-    core(),
+    new KubeRest(kubeConfig()),
     realClock,
     createLogger({ level: 'info', destination: logs }),
     {

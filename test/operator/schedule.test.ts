@@ -1,6 +1,7 @@
 // The operator against the real API server: a slot comes due and becomes
 // exactly one ImprovementRun and one Job, whatever restarts or replicas.
 import { afterEach, beforeAll, describe, expect, test } from '@jest/globals';
+import { PREPARE_MS } from '../../src/controllers/secret-checks.ts';
 import { ManualClock } from '../../src/kube/clock.ts';
 import { installCrds, useNamespace } from '../support/kube.ts';
 import {
@@ -162,6 +163,50 @@ describe('many targets on one slot', () => {
     expect(ours(await listJobs(ns()))).toHaveLength(names.length);
     // The deferral happened: with 2 workers and 12 due targets, others were waiting.
     expect(logs.text).toContain('status write deferred');
+  });
+});
+
+describe('a target naming a Secret', () => {
+  test('is checked shortly before its slot, so the slot pass does not wait on a Secret read', async () => {
+    await clients().core.createNamespacedSecret({
+      namespace: ns(),
+      body: { metadata: { name: 'gh-prepared' }, stringData: { token: 'x' } },
+    });
+    const clock = new ManualClock(new Date());
+    const { manager, started, logs } = run(clock);
+    await started;
+    // A daily slot three minutes ahead: the check made at creation has expired by then.
+    const slot = new Date(Math.floor(clock.now().getTime() / 60_000) * 60_000 + 3 * 60_000);
+    await createTarget(ns(), 'prepared', {
+      schedule: `${slot.getUTCMinutes()} ${slot.getUTCHours()} * * *`,
+      timeZone: 'Etc/UTC',
+      repository: {
+        provider: 'git', // no forge checks: their passes would re-check the Secret too
+        url: 'https://github.com/acme/demo.git',
+        credentialsSecretRef: { name: 'gh-prepared', key: 'token' },
+      },
+    });
+    const key = `"target":"${ns()}/prepared"`;
+    const passes = () =>
+      logs.text.split('\n').filter((l) => l.includes(key) && l.includes('reconciled target'))
+        .length;
+    await waitFor(async () => (await getTarget(ns(), 'prepared')).status?.nextScheduleTime, {
+      what: 'nextScheduleTime',
+    });
+    await sleep(1000); // the watch echo of that status write comes back and is handled
+    const before = passes();
+    await moveClock(manager, clock, new Date(slot.getTime() - PREPARE_MS + 1000));
+    await waitFor(async () => passes() > before, { what: 'the pass before the slot' });
+
+    // The Secret goes away after that check: the slot still runs on it, as a check at
+    // the slot itself would have passed a moment earlier; the next check stalls the target.
+    await clients().core.deleteNamespacedSecret({ name: 'gh-prepared', namespace: ns() });
+    await moveClock(manager, clock, new Date(slot.getTime() + 1000));
+    const name = `prepared-${slot.getTime() / 60_000}`;
+    await waitFor(async () => (await listRuns(ns())).some((r) => r.metadata.name === name), {
+      what: `run ${name}`,
+    });
+    expect((await getTarget(ns(), 'prepared')).status?.phase).not.toBe('Stalled');
   });
 });
 
