@@ -33,6 +33,8 @@ export class RunReconciler {
   private readonly d: RunReconcilerDeps;
   /** Runs this process has launched (bounded): no second create call for them. */
   private readonly launched = new Set<string>();
+  /** Launches in flight, by run uid. */
+  private readonly launching = new Map<string, Promise<void>>();
 
   constructor(deps: RunReconcilerDeps) {
     this.d = deps;
@@ -71,11 +73,24 @@ export class RunReconciler {
     await this.markFailed(fresh, failure);
   }
 
-  /** Starts the run's execution (idempotent) and observes the schedule lag. */
-  async launch(target: ImprovementTarget, run: ImprovementRun): Promise<void> {
+  /**
+   * Starts the run's execution (idempotent) and observes the schedule lag. A
+   * second call while one is in flight (the run's own watch event arriving
+   * before its Job is created) waits for that one instead of creating again.
+   */
+  launch(target: ImprovementTarget, run: ImprovementRun): Promise<void> {
+    const id = run.metadata.uid ?? run.metadata.name;
+    const pending = this.launching.get(id);
+    if (pending) return pending;
+    const p = this.doLaunch(target, run, id).finally(() => this.launching.delete(id));
+    this.launching.set(id, p);
+    return p;
+  }
+
+  private async doLaunch(target: ImprovementTarget, run: ImprovementRun, id: string) {
     await this.d.executor.launch(target, run);
-    const first = !this.launched.has(run.metadata.uid ?? run.metadata.name);
-    this.launched.add(run.metadata.uid ?? run.metadata.name);
+    const first = !this.launched.has(id);
+    this.launched.add(id);
     if (this.launched.size > 10_000) this.launched.delete(this.launched.values().next().value!);
     if (
       first &&

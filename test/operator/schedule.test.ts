@@ -1,6 +1,8 @@
 // The operator against the real API server: a slot comes due and becomes
 // exactly one ImprovementRun and one Job, whatever restarts or replicas.
 import { afterEach, beforeAll, describe, expect, test } from '@jest/globals';
+import { JobExecutor } from '../../src/controllers/job-executor.ts';
+import { LOW_HOLD_MS } from '../../src/controllers/queue.ts';
 import { PREPARE_MS } from '../../src/controllers/secret-checks.ts';
 import { ManualClock } from '../../src/kube/clock.ts';
 import { installCrds, useNamespace } from '../support/kube.ts';
@@ -126,6 +128,46 @@ describe('a slot comes due', () => {
     await sleep(1000);
     expect(await listRuns(ns())).toHaveLength(1);
     expect(await listJobs(ns())).toHaveLength(1);
+  });
+});
+
+describe('launching', () => {
+  test("a run's own reconcile waits for its target's launch in flight instead of launching again", async () => {
+    const launches: string[] = [];
+    const clock = new ManualClock(new Date());
+    const { manager, started } = run(clock, {
+      // The real Job executor, slowed down: the run's watch event arrives, and
+      // the low lane's hold (LOW_HOLD_MS) runs out, while the Job is still being made.
+      executor: ({ api, jobs }) => {
+        const real = new JobExecutor(api, jobs, { image: 'ghcr.io/opencode-operator/x:test' });
+        return {
+          name: real.name,
+          observe: (r) => real.observe(r),
+          launch: async (target, r) => {
+            launches.push(r.metadata.name);
+            await sleep(LOW_HOLD_MS + 1000);
+            await real.launch(target, r);
+          },
+        };
+      },
+    });
+    await started;
+    await createTarget(ns(), 'slow', {
+      schedule: '* * * * *',
+      repository: { provider: 'git', url: 'https://github.com/acme/slow.git' },
+    });
+    const next = await waitFor(
+      async () => (await getTarget(ns(), 'slow')).status?.nextScheduleTime,
+      { what: 'nextScheduleTime' },
+    );
+    await moveClock(manager, clock, new Date(Date.parse(next) + 500));
+    const name = `slow-${Date.parse(next) / 60_000}`;
+    // Recorded by the run's reconcile, after the launch it waited for.
+    await waitFor(
+      async () => (await listRuns(ns())).find((r) => r.metadata.name === name)?.status?.jobName,
+      { what: `${name} jobName` },
+    );
+    expect(launches).toEqual([name]);
   });
 });
 
