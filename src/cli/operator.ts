@@ -7,7 +7,7 @@ import { hostname } from 'node:os';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { KubeConfig } from '@kubernetes/client-node';
 import { LocalExecutor } from '../controllers/local-executor.ts';
-import { Manager } from '../operator/manager.ts';
+import { DEFAULT_WORKERS, Manager } from '../operator/manager.ts';
 import { createLogger } from '../util/logger.ts';
 import { errorMessage } from '../util/errors.ts';
 
@@ -105,7 +105,7 @@ export function operatorCommand(): Command {
     )
     .addOption(
       new Option('--workers <n>', 'concurrent reconciles (API-latency bound: more than cores)')
-        .default(16)
+        .default(DEFAULT_WORKERS)
         .argParser(positive),
     )
     .addOption(

@@ -76,6 +76,13 @@ export interface Ctx {
 
 type Step = (ctx: Ctx) => Promise<void>;
 
+/**
+ * A slot's pass is timed this long after the slot: Node's timers can fire a
+ * few ms early against the wall clock, and a pass that comes too early only
+ * waits again for the same slot. (The CronJob controller waits 100 ms.)
+ */
+const SLOT_MARGIN_MS = 5;
+
 /** Secrets are not watched (the operator may only get them): re-check a missing one on this period. */
 const SECRET_RECHECK_MS = 30_000;
 
@@ -408,7 +415,9 @@ export class TargetReconciler {
       // A target with Secrets is checked shortly before its slot, so the slot's pass finds the check fresh.
       const hasSecrets = !!(spec.repository.credentialsSecretRef ?? spec.model?.apiKeySecretRef);
       ctx.requeueMs.push(
-        hasSecrets && untilSlot > PREPARE_MS + 1000 ? untilSlot - PREPARE_MS : untilSlot + 50,
+        hasSecrets && untilSlot > PREPARE_MS + 1000
+          ? untilSlot - PREPARE_MS
+          : untilSlot + SLOT_MARGIN_MS,
       );
     }
   }

@@ -125,7 +125,10 @@ export class KubeRest {
     const now = Date.now();
     const cached = this.auth;
     if (cached) {
-      return cached.then((a) => (a.expires > now ? a : this.refresh(now)));
+      // Expired: the first caller refreshes, the others share its refresh.
+      return cached.then((a) =>
+        a.expires > now ? a : this.auth !== cached ? this.credentials() : this.refresh(now),
+      );
     }
     return this.refresh(now);
   }
