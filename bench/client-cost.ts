@@ -6,8 +6,6 @@
 //
 //   node bench/client-cost.ts [--n 500] [--concurrency 8]
 // Run on demand; it is not part of the test suite.
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   CoreV1Api,
@@ -20,8 +18,8 @@ import { API_VERSION, GROUP, VERSION } from '../src/crds/index.ts';
 import { withConnectionReuse } from '../src/kube/connection-reuse.ts';
 import { KubeRest } from '../src/kube/rest.ts';
 import { ControlPlane } from '../test/controlplane/controlplane.ts';
+import { installCrds } from './support.ts';
 
-const root = join(import.meta.dirname, '..');
 const { values } = parseArgs({
   options: {
     n: { type: 'string', default: '500' },
@@ -63,23 +61,7 @@ const run = (name: string) => ({
 const cp = new ControlPlane();
 await cp.start();
 try {
-  spawnSync(
-    join(cp.binDir, 'kubectl'),
-    ['--kubeconfig', cp.kubeconfig, 'apply', '-f', join(root, 'config/crd')],
-    { stdio: 'ignore' },
-  );
-  spawnSync(
-    join(cp.binDir, 'kubectl'),
-    [
-      '--kubeconfig',
-      cp.kubeconfig,
-      'wait',
-      '--for=condition=Established',
-      '-f',
-      join(root, 'config/crd'),
-    ],
-    { stdio: 'ignore' },
-  );
+  installCrds(cp);
   const kc = withConnectionReuse(new KubeConfig());
   kc.loadFromFile(cp.kubeconfig);
   const ns = 'client-cost';

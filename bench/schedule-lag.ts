@@ -24,6 +24,7 @@ import {
 import { DEFAULT_RUNNER_SERVICE_ACCOUNT } from '../src/controllers/job-builder.ts';
 import { GROUP, VERSION } from '../src/crds/index.ts';
 import { ControlPlane } from '../test/controlplane/controlplane.ts';
+import { installCrds } from './support.ts';
 
 const root = join(import.meta.dirname, '..');
 const { values } = parseArgs({
@@ -394,24 +395,7 @@ await cp.start();
 try {
   const kc = new KubeConfig();
   kc.loadFromFile(cp.kubeconfig);
-  const { spawnSync } = await import('node:child_process');
-  spawnSync(
-    join(cp.binDir, 'kubectl'),
-    ['--kubeconfig', cp.kubeconfig, 'apply', '-f', join(root, 'config/crd')],
-    { stdio: 'ignore' },
-  );
-  spawnSync(
-    join(cp.binDir, 'kubectl'),
-    [
-      '--kubeconfig',
-      cp.kubeconfig,
-      'wait',
-      '--for=condition=Established',
-      '-f',
-      join(root, 'config/crd'),
-    ],
-    { stdio: 'ignore' },
-  );
+  installCrds(cp);
   await cp.startControllerManager();
   await sleep(5000);
   const rows: string[] = [];

@@ -56,7 +56,7 @@ export class WorkQueue {
   private readonly processingHigh = new Set<string>();
   /** Since when (real ms) a worker has held the low lane back for in-flight high-lane work. */
   private holdingSince?: number;
-  private highIdleWaiters: Array<() => void> = [];
+  private readonly highIdleWaiters: Array<() => void> = [];
   private readonly dirty = new Set<string>();
   /** Keys whose last handling asked to come back in the low lane (added when they are done). */
   private readonly deferred = new Set<string>();
