@@ -1,9 +1,9 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { credentialEnv, GitClient } from './git-client.ts';
+import { configEnv, GitClient } from './git-client.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'oc-git-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -11,24 +11,81 @@ const TOKEN = 'tok_unit_9f8e7d6c5b4a';
 
 describe('credentials', () => {
   it('scopes an Authorization header to the remote origin, through env only', () => {
-    const env = credentialEnv(TOKEN, 'https://git.example.com/acme/demo.git');
-    expect(env).toEqual({
-      GIT_CONFIG_COUNT: '1',
-      GIT_CONFIG_KEY_0: 'http.https://git.example.com/.extraHeader',
-      GIT_CONFIG_VALUE_0: `Authorization: Basic ${Buffer.from(`x-access-token:${TOKEN}`).toString('base64')}`,
-    });
+    const env = configEnv(TOKEN, 'https://git.example.com/acme/demo.git');
+    const n = Number(env.GIT_CONFIG_COUNT);
+    const header = `Authorization: Basic ${Buffer.from(`x-access-token:${TOKEN}`).toString('base64')}`;
+    expect(env[`GIT_CONFIG_KEY_${n - 1}`]).toBe('http.https://git.example.com/.extraHeader');
+    expect(env[`GIT_CONFIG_VALUE_${n - 1}`]).toBe(header);
     // git itself reads it from the environment.
     const seen = execFileSync(
       'git',
       ['config', '--get-urlmatch', 'http.extraHeader', 'https://git.example.com/acme/demo.git'],
-      {
-        env: { ...process.env, ...env },
-        encoding: 'utf8',
-      },
+      { env: { ...process.env, ...env }, encoding: 'utf8' },
     );
-    expect(seen.trim()).toBe(env.GIT_CONFIG_VALUE_0);
-    expect(credentialEnv(TOKEN, 'file:///tmp/x.git')).toEqual({});
-    expect(credentialEnv(undefined, 'https://h/a/b')).toEqual({});
+    expect(seen.trim()).toBe(header);
+    for (const none of [
+      configEnv(TOKEN, 'file:///tmp/x.git'),
+      configEnv(undefined, 'https://h/a/b'),
+    ])
+      expect(Object.values(none)).not.toContain(header);
+  });
+
+  it('overrides hooks and fsmonitor that the repository config sets', async () => {
+    const dir = join(root, 'hooked');
+    const g = new GitClient(dir, { author: { name: 'bot', email: 'bot@example.com' } });
+    await g.init();
+    const marker = join(root, 'hook-ran');
+    execFileSync('git', ['config', 'core.hooksPath', join(root, 'hooks')], { cwd: dir });
+    execFileSync('git', ['config', 'core.fsmonitor', `touch ${marker}`], { cwd: dir });
+    execFileSync('mkdir', ['-p', join(root, 'hooks')]);
+    writeFileSync(join(root, 'hooks', 'pre-commit'), `#!/bin/sh\ntouch ${marker}\n`, {
+      mode: 0o755,
+    });
+    writeFileSync(join(dir, 'a.txt'), 'a\n');
+    await g.add(['a.txt']);
+    await g.commit('first');
+    await g.status();
+    expect(existsSync(marker)).toBe(false);
+  });
+
+  it('stages a file named like a pathspec as itself, and refuses option-like paths', async () => {
+    const dir = join(root, 'pathspec');
+    const g = new GitClient(dir, { author: { name: 'bot', email: 'bot@example.com' } });
+    await g.init();
+    writeFileSync(join(dir, 'keep.txt'), 'k\n');
+    await g.add(['keep.txt']);
+    await g.commit('first');
+    writeFileSync(join(dir, ':(glob)**'), 'x\n');
+    writeFileSync(join(dir, 'other.txt'), 'o\n');
+    const tree = await g.treeWith([':(glob)**']);
+    const names = execFileSync('git', ['ls-tree', '--name-only', tree], {
+      cwd: dir,
+      encoding: 'utf8',
+    });
+    expect(names.split('\n').filter(Boolean).sort()).toEqual([':(glob)**', 'keep.txt']);
+    await expect(g.add(['--force'])).rejects.toThrow(/looks like an option/);
+  });
+
+  it('exports a tree without .git and commits exactly that tree', async () => {
+    const dir = join(root, 'export');
+    const g = new GitClient(dir, { author: { name: 'bot', email: 'bot@example.com' } });
+    await g.init();
+    writeFileSync(join(dir, 'a.txt'), 'a\n');
+    await g.add(['a.txt']);
+    await g.commit('first');
+    writeFileSync(join(dir, 'a.txt'), 'changed\n');
+    const tree = await g.treeWith(['a.txt']);
+    const out = join(root, 'exported');
+    await g.exportTree(tree, out);
+    expect(readFileSync(join(out, 'a.txt'), 'utf8')).toBe('changed\n');
+    expect(existsSync(join(out, '.git'))).toBe(false);
+    // A later write to the work tree does not reach the commit.
+    writeFileSync(join(dir, 'a.txt'), 'tampered\n');
+    const sha = await g.commitTree(tree, 'second');
+    expect(await g.treeOf(sha)).toBe(tree);
+    expect(execFileSync('git', ['show', 'HEAD:a.txt'], { cwd: dir, encoding: 'utf8' })).toBe(
+      'changed\n',
+    );
   });
 
   it('commits as the configured author and keeps the token out of .git', async () => {

@@ -2,8 +2,13 @@
 // arrays (never shell strings). The forge token reaches git only through
 // environment-scoped config (GIT_CONFIG_COUNT/KEY/VALUE -> http.extraHeader),
 // so it is never written to a remote URL, .git/config, a commit or a log.
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+// git runs defensively: the repository's and the machine's config cannot
+// make it start a program (hooks, fsmonitor, ssh command, pager, filters),
+// replace refs are ignored, and every path is a literal pathspec, never glob
+// or magic, so a file named `:(glob)**` or `*` stages only itself.
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { simpleGit, type SimpleGit } from 'simple-git';
 import { secrets } from '../../util/logger.ts';
 
@@ -26,17 +31,65 @@ const isGitVar = (k: string) => k.toUpperCase().startsWith('GIT_');
 // askpass helper): the runner never wants one, and simple-git refuses them.
 const RUNS_PROGRAMS = new Set(['EDITOR', 'VISUAL', 'PAGER', 'SSH_ASKPASS']);
 
-/** Environment-scoped git config carrying the token, or {} without one. */
-export function credentialEnv(token: string | undefined, remoteUrl: string | undefined) {
-  if (!token || !remoteUrl || !/^https?:\/\//.test(remoteUrl)) return {};
-  const origin = new URL(remoteUrl).origin;
-  const basic = Buffer.from(`x-access-token:${token}`).toString('base64');
-  secrets.add(basic);
-  return {
-    GIT_CONFIG_COUNT: '1',
-    GIT_CONFIG_KEY_0: `http.${origin}/.extraHeader`,
-    GIT_CONFIG_VALUE_0: `Authorization: Basic ${basic}`,
-  };
+/**
+ * Config that overrides whatever the repository (or a test run that wrote
+ * to it) put in .git/config: nothing git reads there may start a program.
+ */
+export const HARDENED_CONFIG: ReadonlyArray<readonly [string, string]> = [
+  ['core.hooksPath', '/dev/null'],
+  ['core.fsmonitor', 'false'],
+  ['core.sshCommand', 'ssh'],
+  ['core.pager', 'cat'],
+  ['core.editor', 'true'],
+  ['core.askPass', ''],
+  ['core.gitProxy', ''],
+  ['credential.helper', ''],
+  ['protocol.ext.allow', 'never'],
+  ['submodule.recurse', 'false'],
+  ['gpg.program', 'false'],
+  ['commit.gpgSign', 'false'],
+  ['tag.gpgSign', 'false'],
+  ['core.untrackedCache', 'false'],
+];
+
+/** Environment-scoped git config: the hardening, plus the token's header when there is one. */
+export function configEnv(
+  token: string | undefined,
+  remoteUrl: string | undefined,
+): Record<string, string> {
+  const entries: [string, string][] = HARDENED_CONFIG.map(([k, v]) => [k, v]);
+  if (token && remoteUrl && /^https?:\/\//.test(remoteUrl)) {
+    const origin = new URL(remoteUrl).origin;
+    const basic = Buffer.from(`x-access-token:${token}`).toString('base64');
+    secrets.add(basic);
+    entries.push([`http.${origin}/.extraHeader`, `Authorization: Basic ${basic}`]);
+  }
+  const env: Record<string, string> = { GIT_CONFIG_COUNT: String(entries.length) };
+  entries.forEach(([k, v], i) => {
+    env[`GIT_CONFIG_KEY_${i}`] = k;
+    env[`GIT_CONFIG_VALUE_${i}`] = v;
+  });
+  return env;
+}
+
+/** What every git command runs with, besides the config above. */
+const DEFENSIVE_ENV = {
+  GIT_TERMINAL_PROMPT: '0',
+  GIT_LITERAL_PATHSPECS: '1',
+  GIT_NO_REPLACE_OBJECTS: '1',
+  // Neither the machine's nor the user's config: a credential helper, an
+  // include or a filter there would run with our token in reach.
+  GIT_CONFIG_NOSYSTEM: '1',
+  GIT_CONFIG_GLOBAL: '/dev/null',
+  GIT_ATTR_NOSYSTEM: '1',
+} as const;
+
+/** The environment every git command of the runner gets, token header included when given. */
+export function defensiveGitEnv(
+  token: string | undefined,
+  remoteUrl: string | undefined,
+): Record<string, string> {
+  return { ...configEnv(token, remoteUrl), ...DEFENSIVE_ENV };
 }
 
 export class GitClient {
@@ -50,8 +103,7 @@ export class GitClient {
     const env: Record<string, string> = {};
     for (const [k, v] of Object.entries(process.env))
       if (v !== undefined && !isGitVar(k) && !RUNS_PROGRAMS.has(k.toUpperCase())) env[k] = v;
-    Object.assign(env, credentialEnv(opts.token, opts.remoteUrl), {
-      GIT_TERMINAL_PROMPT: '0',
+    Object.assign(env, defensiveGitEnv(opts.token, opts.remoteUrl), {
       GIT_AUTHOR_NAME: opts.author.name,
       GIT_AUTHOR_EMAIL: opts.author.email,
       GIT_COMMITTER_NAME: opts.author.name,
@@ -60,12 +112,29 @@ export class GitClient {
     this.env = env;
   }
 
-  private make(baseDir: string): SimpleGit {
+  private make(baseDir: string, extraEnv: Record<string, string> = {}): SimpleGit {
+    const env = { ...this.env, ...extraEnv };
     return simpleGit({
       baseDir,
-      allowEnvironment: Object.keys(this.env).filter(isGitVar),
-      // Our own GIT_CONFIG_COUNT carries only the scoped auth header (see credentialEnv).
-      unsafe: { allowUnsafeConfigEnvCount: 'GIT_CONFIG_COUNT' in this.env },
+      allowEnvironment: Object.keys(env).filter(isGitVar),
+      // simple-git refuses config that can start programs, and it reads our
+      // own GIT_CONFIG_* too. Those carry only the hardening (which sets
+      // these keys to inert values) and the scoped auth header (configEnv);
+      // no call passes `-c` or option-like arguments of its own.
+      unsafe: {
+        allowUnsafeConfigEnvCount: true,
+        allowUnsafeConfigPaths: true,
+        allowUnsafeHooksPath: true,
+        allowUnsafeFsMonitor: true,
+        allowUnsafeSshCommand: true,
+        allowUnsafePager: true,
+        allowUnsafeEditor: true,
+        allowUnsafeAskPass: true,
+        allowUnsafeGitProxy: true,
+        allowUnsafeCredentialHelper: true,
+        allowUnsafeProtocolOverride: true,
+        allowUnsafeGpgProgram: true,
+      },
       // simple-git treats a non-zero exit with empty stderr as success; for
       // `merge-base --is-ancestor` or a conflicted merge that is the answer.
       errors: (error, result) => {
@@ -74,7 +143,7 @@ export class GitClient {
         const out = Buffer.concat([...result.stdErr, ...result.stdOut]);
         return out.length ? out : Buffer.from(`exit code ${result.exitCode}`);
       },
-    }).env(this.env);
+    }).env(env);
   }
 
   private get git(): SimpleGit {
@@ -136,7 +205,57 @@ export class GitClient {
   }
 
   async add(paths: string[]): Promise<void> {
+    refuseFlagLike(paths);
     if (paths.length) await this.raw(['add', '--all', '--', ...paths]);
+  }
+
+  /**
+   * The tree of HEAD with the work tree's version of `paths` (changed,
+   * added or deleted), written through a private index: the real index and
+   * the work tree are left as they are.
+   */
+  async treeWith(paths: string[]): Promise<string> {
+    refuseFlagLike(paths);
+    return this.withIndex(async (git) => {
+      await this.raw(['read-tree', 'HEAD'], git);
+      if (paths.length) await this.raw(['add', '--all', '--', ...paths], git);
+      return (await this.raw(['write-tree'], git)).trim();
+    });
+  }
+
+  /** Writes the files of a tree object into `dest` (a fresh directory): no .git, nothing else. */
+  async exportTree(tree: string, dest: string): Promise<void> {
+    mkdirSync(dest, { recursive: true });
+    await this.withIndex(async (git) => {
+      await this.raw(['read-tree', tree], git);
+      await this.raw(['checkout-index', '--all', '--force', `--prefix=${dest}/`], git);
+    });
+  }
+
+  /**
+   * Commits exactly `tree` on top of HEAD and moves the current branch to
+   * it; the index is refreshed from the new commit. Returns its sha.
+   */
+  async commitTree(tree: string, message: string): Promise<string> {
+    const parent = await this.revParse('HEAD');
+    const sha = (await this.raw(['commit-tree', tree, '-p', parent, '-m', message])).trim();
+    await this.raw(['update-ref', '-m', 'opencode: commit tested tree', 'HEAD', sha, parent]);
+    await this.raw(['reset', '--quiet']);
+    return sha;
+  }
+
+  async treeOf(ref: string): Promise<string> {
+    return (await this.raw(['rev-parse', '--verify', `${ref}^{tree}`])).trim();
+  }
+
+  private async withIndex<T>(fn: (git: SimpleGit) => Promise<T>): Promise<T> {
+    const gitDir = (await this.raw(['rev-parse', '--absolute-git-dir'])).trim();
+    const index = join(gitDir, `opencode-index-${randomBytes(4).toString('hex')}`);
+    try {
+      return await fn(this.make(this.dir, { GIT_INDEX_FILE: index }));
+    } finally {
+      rmSync(index, { force: true });
+    }
   }
 
   /** Commits what is staged; returns the new commit sha. */
@@ -172,7 +291,7 @@ export class GitClient {
   /** Unified diff of the work tree (including untracked files) against HEAD. */
   async diff(paths: string[] = []): Promise<string> {
     await this.raw(['add', '--intent-to-add', '--all', '--', ...(paths.length ? paths : ['.'])]);
-    const out = await this.raw(['diff', 'HEAD', '--', ...paths]);
+    const out = await this.raw(['diff', '--no-ext-diff', '--no-textconv', 'HEAD', '--', ...paths]);
     await this.raw(['reset', '--quiet', '--', ...(paths.length ? paths : ['.'])]);
     return out;
   }
@@ -180,7 +299,7 @@ export class GitClient {
   /** Numstat of the work tree against HEAD: {path, added, removed}. */
   async diffStat(): Promise<{ path: string; added: number; removed: number }[]> {
     await this.raw(['add', '--intent-to-add', '--all', '--', '.']);
-    const out = await this.raw(['diff', '--numstat', 'HEAD']);
+    const out = await this.raw(['diff', '--no-ext-diff', '--numstat', 'HEAD']);
     await this.raw(['reset', '--quiet', '--', '.']);
     return out
       .split('\n')
@@ -215,7 +334,7 @@ export class GitClient {
 
   /** Paths that differ between two commits. */
   async changedFiles(from: string, to: string): Promise<string[]> {
-    const out = await this.raw(['diff', '--name-only', from, to]);
+    const out = await this.raw(['diff', '--no-ext-diff', '--name-only', from, to]);
     return out.split('\n').filter(Boolean);
   }
 
@@ -232,6 +351,13 @@ export class GitClient {
       throw new GitError(args[0] ?? 'git', secrets.redact(msg));
     }
   }
+}
+
+/** A path that git would read as an option is never handed to it, even after `--`. */
+function refuseFlagLike(paths: string[]): void {
+  const bad = paths.find((p) => p.startsWith('-'));
+  if (bad)
+    throw new GitError('add', `refusing a path that looks like an option: ${JSON.stringify(bad)}`);
 }
 
 export class GitError extends Error {

@@ -2,7 +2,7 @@
 // push with lease), one method per verb, arguments as arrays. The token
 // reaches git the same way as in GitClient: environment-scoped config only.
 import { execFile } from 'node:child_process';
-import { credentialEnv, type GitAuthor } from '../git/git-client.ts';
+import { defensiveGitEnv, type GitAuthor } from '../git/git-client.ts';
 import { secrets } from '../../util/logger.ts';
 
 /** The trailer the workflow adds to its improvement commits (exact run lookup). */
@@ -32,8 +32,7 @@ export class RollbackGit {
       if (v !== undefined && !/^GIT_/i.test(k) && !/^(EDITOR|VISUAL|PAGER)$/i.test(k)) env[k] = v;
     this.env = {
       ...env,
-      ...credentialEnv(opts.token, opts.remoteUrl),
-      GIT_TERMINAL_PROMPT: '0',
+      ...defensiveGitEnv(opts.token, opts.remoteUrl),
       GIT_EDITOR: 'true',
       GIT_AUTHOR_NAME: opts.author.name,
       GIT_AUTHOR_EMAIL: opts.author.email,
