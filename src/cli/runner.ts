@@ -39,6 +39,8 @@ export function formatReport(report: RunReport, outcome: RunOutcome): string {
       `  ${report.chosen.rationale}`,
     );
   else lines.push('Chose: nothing');
+  if (report.setupCommand) lines.push(`Set-up: ${report.setupCommand}`);
+  if (report.isolation) lines.push(`Isolation: ${report.isolation}`);
   if (report.diff) lines.push('Diff:', report.diff.trimEnd());
   lines.push(
     `Result: ${outcome.phase}${outcome.noChangeReason ? ` (${outcome.noChangeReason})` : ''}${outcome.failure ? ` (${outcome.failure.reason}: ${outcome.failure.message})` : ''}`,
@@ -60,6 +62,8 @@ interface RunFlags {
   contextTokens?: string;
   testCommand?: string;
   testTimeout?: string;
+  setupCommand?: string;
+  setupTimeout?: string;
   stateDir?: string;
   autoMerge?: boolean;
   rampUp?: boolean;
@@ -94,6 +98,8 @@ async function runCommand(flags: RunFlags): Promise<number> {
       tests: {
         ...(o.testCommand ? { command: o.testCommand } : {}),
         timeoutSeconds: Number(o.testTimeout),
+        ...(o.setupCommand ? { setupCommand: o.setupCommand } : {}),
+        setupTimeoutSeconds: Number(o.setupTimeout),
       },
       policy: { rampUp: flags.rampUp !== false },
       stateDir: o.stateDir,
@@ -151,6 +157,8 @@ export function buildProgram(): Command {
     'contextTokens',
     'testCommand',
     'testTimeout',
+    'setupCommand',
+    'setupTimeout',
     'stateDir',
     'workspace',
   ] as const) {

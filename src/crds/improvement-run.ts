@@ -59,7 +59,29 @@ export const ImprovementRunStatus = Type.Object({
   tests: Type.Optional(
     Type.Object({
       command: Type.Optional(Type.String()),
+      setupCommand: Type.Optional(
+        Type.String({ description: 'extension: the set-up step that ran before the tests.' }),
+      ),
       passed: Type.Optional(Type.Boolean()),
+      executedBefore: Type.Optional(
+        Type.Integer({
+          minimum: 0,
+          description:
+            'extension: tests executed on the unchanged branch (parsed from its output).',
+        }),
+      ),
+      executedAfter: Type.Optional(
+        Type.Integer({
+          minimum: 0,
+          description: 'extension: tests executed with the change applied.',
+        }),
+      ),
+      isolation: Type.Optional(
+        Type.String({
+          description:
+            'extension: how the tests were kept apart from the runner (namespaces, or why none were available).',
+        }),
+      ),
       durationSeconds: Type.Optional(Type.Number({ minimum: 0 })),
       coverageBefore: Type.Optional(Type.Number()),
       coverageAfter: Type.Optional(Type.Number()),

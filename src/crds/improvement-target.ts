@@ -165,6 +165,20 @@ export const Tests = Type.Object(
       }),
     ),
     timeoutSeconds: Type.Integer({ default: 900, minimum: 1, maximum: 86400 }),
+    setupCommand: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 4096,
+        description:
+          "extension: installs what the tests need (npm ci, pip install -e ., go mod download…) before every test run, in the same sandbox, with network access and without any of the runner's secrets. Detected from the repository when absent; set it to `true` to skip the step.",
+      }),
+    ),
+    setupTimeoutSeconds: Type.Integer({
+      default: 900,
+      minimum: 1,
+      maximum: 86400,
+      description: 'extension: timeout of the set-up step.',
+    }),
   },
   { default: {} },
 );
@@ -187,6 +201,21 @@ export const Policy = Type.Object(
     protectedPaths: Type.Array(Type.String({ minLength: 1, maxLength: 1024 }), {
       default: ['.github/workflows/**'],
       maxItems: 256,
+      description:
+        'Globs no improvement may change, on top of the built-in ones (CI, repository governance, the test harness, the state files).',
+    }),
+    maxFileBytes: Type.Integer({
+      default: 262144,
+      minimum: 1,
+      maximum: 16777216,
+      description: 'extension: largest size, in bytes, of a file an improvement writes.',
+    }),
+    maxLineLength: Type.Integer({
+      default: 500,
+      minimum: 1,
+      maximum: 1048576,
+      description:
+        'extension: longest line an improvement may add, unless the file already has longer ones.',
     }),
     maxOpenPullRequests: Type.Integer({ default: 1, minimum: 0, maximum: 100 }),
     maxConsecutiveFailures: Type.Integer({

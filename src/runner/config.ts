@@ -91,6 +91,16 @@ export const RUN_OPTIONS = {
     check: positiveInt,
   },
   testCommand: { name: 'test-command', description: 'Test command (detected when absent)' },
+  setupCommand: {
+    name: 'setup-command',
+    description: 'Set-up command run before the tests, e.g. npm ci (detected when absent)',
+  },
+  setupTimeout: {
+    name: 'setup-timeout',
+    description: 'Set-up timeout in seconds',
+    default: '900',
+    check: positiveInt,
+  },
   testTimeout: {
     name: 'test-timeout',
     description: 'Test timeout in seconds',

@@ -2,6 +2,8 @@
 // (its only write to the cluster) and prints it as one JSON line on stdout;
 // the operator aggregates it into the target status, Events and metrics.
 import type { ImprovementRunStatus } from '../crds/index.ts';
+import { ExternalServiceError, OperatorError } from '../util/errors.ts';
+import { secrets } from '../util/logger.ts';
 
 export type OutcomePhase = 'Succeeded' | 'NoChange' | 'Failed';
 
@@ -10,6 +12,12 @@ export const FAILURE_REASONS = {
   TestsFailed:
     'The change made the tests fail; it was reverted and the failure logged in STATE.md.',
   CloneFailed: 'The repository could not be cloned or fetched.',
+  SetupFailed:
+    "The set-up step (spec.tests.setupCommand or the detected install) failed on the unchanged branch: the repository's install is broken here.",
+  TestEnvironmentBroken:
+    'The test command could not run at all (exit 127/126, a program not found): the test environment lacks something.',
+  SecretInDiff:
+    "The change contained a credential (one of the run's own secrets or a known token format); nothing was pushed.",
   PushFailed: 'The push was refused or failed after retries.',
   ForgeError: 'The forge API (GitHub, Gitea) failed.',
   ModelNotFound: 'The configured model does not exist on the LLM server.',
@@ -30,8 +38,11 @@ export const NO_CHANGE_REASONS = {
   PolicyBlocked:
     'Every candidate was excluded by policy (allowedTypes, rampUp, maxOpenPullRequests).',
   MalformedModelOutput: 'The model output could not be applied safely; nothing was committed.',
-  EditRejected: 'The edit broke a rule (path, protected path, size, deleted or skipped tests).',
+  EditRejected:
+    'The edit broke a rule (path, protected file, scope of its type, size, changed or skipped existing tests).',
   CoverageNotRaised: 'A tests improvement that did not raise coverage was discarded.',
+  TestsWeakened:
+    'With the change the tests ran fewer tests than before, or none: the change was discarded.',
   DryRun: 'Dry run: nothing was committed or pushed.',
 } as const;
 export type NoChangeReason = keyof typeof NO_CHANGE_REASONS;
@@ -47,3 +58,26 @@ export type RunOutcome = Pick<
   noChangeReason?: NoChangeReason;
   message?: string;
 };
+
+/** A Failed outcome; the message is redacted and bounded for status. */
+export function failedOutcome(reason: FailureReason, message: string, branch?: string): RunOutcome {
+  return {
+    phase: 'Failed',
+    ...(branch ? { branch } : {}),
+    failure: { reason, message: secrets.redact(message).slice(0, 4096) },
+  };
+}
+
+/**
+ * Maps an error to a documented failure reason: its own when it carries
+ * one, the service's for an upstream failure, else `otherwise` (a rollback
+ * reports its git failures as RollbackFailed) or Internal.
+ */
+export function reasonOf(err: unknown, otherwise?: (err: unknown) => FailureReason | undefined) {
+  const r = err instanceof OperatorError ? err.reason : undefined;
+  if (r && r in FAILURE_REASONS) return r as FailureReason;
+  if (err instanceof ExternalServiceError)
+    return /ollama|openai|llm|model/i.test(err.service) ? 'LLMUnavailable' : 'ForgeError';
+  if (err instanceof OperatorError && /forge|github|gitea/i.test(err.reason)) return 'ForgeError';
+  return otherwise?.(err) ?? 'Internal';
+}

@@ -38,6 +38,11 @@ export class SecretRegistry {
   get size(): number {
     return this.values.size;
   }
+
+  /** The registered values, for scanning a change for them (never for printing). */
+  list(): string[] {
+    return [...this.values];
+  }
 }
 
 /** The process-wide registry: a secret read anywhere is registered once and redacted everywhere. */

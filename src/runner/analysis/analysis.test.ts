@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { detectTestCommand } from './test-command.ts';
+import { detectTestCommand } from '../testing/commands.ts';
 import {
   parseCobertura,
   parseGoCover,
@@ -34,7 +34,7 @@ describe('detectTestCommand', () => {
     [{ 'package.json': pkg, 'pnpm-lock.yaml': '' }, 'pnpm test'],
     [{ 'package.json': pkg, 'yarn.lock': '' }, 'yarn test'],
     [{ 'pyproject.toml': '[project]' }, 'pytest'],
-    [{ 'go.mod': 'module x' }, 'go test ./...'],
+    [{ 'go.mod': 'module x' }, 'go test -v ./...'],
     [{ 'Cargo.toml': '[package]' }, 'cargo test'],
     [{ Makefile: 'build:\n\tcc x.c\ntest: build\n\t./t\n' }, 'make test'],
   ])('detects %j', (files, expected) => {

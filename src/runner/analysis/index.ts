@@ -3,7 +3,7 @@
 import type { Forge } from '../forge/types.ts';
 import type { TestRun } from '../testing/run-tests.ts';
 import type { Candidate } from '../types.ts';
-import { readCoverage, type CoverageReport } from './coverage.ts';
+import type { CoverageReport } from './coverage.ts';
 import { trackedFiles } from './files.ts';
 import {
   failingTestCandidate,
@@ -16,7 +16,6 @@ import { rankCandidates } from './rank.ts';
 import { buildRepoMap } from './repo-map.ts';
 import { scanTodos, todoCandidates } from './todos.ts';
 
-export { detectTestCommand } from './test-command.ts';
 export { readCoverage, type CoverageReport } from './coverage.ts';
 export { rankCandidates, classifyIssue } from './rank.ts';
 export { buildRepoMap } from './repo-map.ts';
@@ -46,11 +45,12 @@ export async function analyse(input: AnalysisInput): Promise<Analysis> {
   const issues = input.forge.capabilities.issues
     ? await input.forge.listOpenIssues([input.labels.priority, input.labels.bug])
     : [];
-  const coverage = input.baseline ? await readCoverage(input.dir) : undefined;
+  const coverage = input.baseline?.coverageReport;
   const candidates = rankCandidates([
     ...issueCandidates(issues, input.labels),
     ...(input.baseline ? failingTestCandidate(input.baseline) : []),
-    ...testCandidates(files, coverage, input.dir),
+    // Coverage paths are under the directory the tests ran in (an export).
+    ...testCandidates(files, coverage, input.baseline?.dir ?? input.dir),
     ...(await qualityCandidates(input.dir, files)),
     ...todoCandidates(await scanTodos(input.dir, files)),
   ]);

@@ -3,11 +3,11 @@
 // tested locally before the first push, so a missing target, a conflict or
 // failing tests end the run with nothing pushed. Nothing is ever pushed to main.
 import { rm } from 'node:fs/promises';
-import { ExternalServiceError, OperatorError, errorMessage } from '../../util/errors.ts';
+import { OperatorError, errorMessage } from '../../util/errors.ts';
 import { secrets } from '../../util/logger.ts';
 import { GitError } from '../git/git-client.ts';
 import type { ForgePullRequest } from '../forge/types.ts';
-import { FAILURE_REASONS, type FailureReason, type RunOutcome } from '../outcome.ts';
+import { failedOutcome, reasonOf, type FailureReason, type RunOutcome } from '../outcome.ts';
 import type { RunReport, WorkflowDeps, WorkflowInput } from '../workflow/context.ts';
 import { testsStatus } from '../workflow/publish.ts';
 import { pushBranch } from '../workflow/push.ts';
@@ -39,7 +39,7 @@ export async function runRollback(
   const rb = input.run.spec.rollback;
   if (!rb)
     return {
-      outcome: failed('InvalidConfiguration', 'a rollback run needs spec.rollback', work),
+      outcome: failedOutcome('InvalidConfiguration', 'a rollback run needs spec.rollback', work),
       report,
     };
   let s: RollbackSession | undefined;
@@ -54,14 +54,17 @@ export async function runRollback(
     );
     return { outcome, report };
   } catch (err) {
-    const reason = reasonOf(err);
+    const reason = reasonOf(err, rollbackReason);
     deps.logger.error({ rollback: rb.id, reason, err: errorMessage(err) }, 'rollback failed');
-    const outcome = failed(reason, errorMessage(err), work);
+    const outcome = failedOutcome(reason, errorMessage(err), work);
     if (s && err instanceof RollbackFailed && err.tests)
       outcome.tests = testsStatus(s.ctx, err.tests);
     return { outcome, report };
   } finally {
-    if (s && !opts.keepWorkdir) await rm(s.ctx.dir, { recursive: true, force: true });
+    if (s && !opts.keepWorkdir) {
+      await rm(s.ctx.dir, { recursive: true, force: true });
+      await s.ctx.bench?.cleanup();
+    }
   }
 }
 
@@ -185,18 +188,5 @@ async function resetWorkBranch(
   };
 }
 
-function failed(reason: FailureReason, message: string, branch: string): RunOutcome {
-  return {
-    phase: 'Failed',
-    branch,
-    failure: { reason, message: secrets.redact(message).slice(0, 4096) },
-  };
-}
-
-function reasonOf(err: unknown): FailureReason {
-  const r = err instanceof OperatorError ? err.reason : undefined;
-  if (r && r in FAILURE_REASONS) return r as FailureReason;
-  if (err instanceof ExternalServiceError) return 'ForgeError';
-  if (err instanceof GitError || err instanceof RollbackGitError) return 'RollbackFailed';
-  return 'Internal';
-}
+const rollbackReason = (err: unknown): FailureReason | undefined =>
+  err instanceof GitError || err instanceof RollbackGitError ? 'RollbackFailed' : undefined;

@@ -2,8 +2,8 @@
 // commit each, then the repository's tests as a normal run would run them.
 // A conflict or failing tests restore the branch to where it started.
 import { OperatorError } from '../../util/errors.ts';
-import { detectTestCommand } from '../analysis/index.ts';
-import { runTests, type TestRun } from '../testing/run-tests.ts';
+import type { TestRun } from '../testing/run-tests.ts';
+import { openBench, testTree } from '../workflow/test-step.ts';
 import { withRunTrailer } from './git-verbs.ts';
 import type { RollbackSession, RollbackSpec } from './session.ts';
 import type { RevertTarget } from './targets.ts';
@@ -32,7 +32,7 @@ export async function revertAll(
   rb: RollbackSpec,
   branch: string,
 ): Promise<{ commits: string[]; tests?: TestRun }> {
-  const { git, input, spec, deps } = s.ctx;
+  const { git, input } = s.ctx;
   const start = await git.revParse('HEAD');
   const undo = async () => {
     await git.resetHard(start);
@@ -55,12 +55,8 @@ export async function revertAll(
     }
     commits.push(await git.commit(revertMessage(t, rb, input.run.name)));
   }
-  s.ctx.testCommand ??= spec.tests.command ?? (await detectTestCommand(s.ctx.dir));
-  if (!s.ctx.testCommand) return { commits };
-  const tests = await (deps.runTests ?? runTests)(s.ctx.dir, s.ctx.testCommand, {
-    timeoutSeconds: spec.tests.timeoutSeconds,
-  });
-  await git.restore();
+  if (!(await openBench(s.ctx))) return { commits };
+  const tests = await testTree(s.ctx, await git.treeOf('HEAD'), 'reverted');
   if (!tests.passed) {
     await undo();
     throw new RollbackFailed(

@@ -1,6 +1,7 @@
 // The three state files in <repo>/<stateDir>: read them, create the missing
 // ones on the first run, and write updates (only the bot-owned parts change).
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { readRepoFileForPrompt } from '../improver/untrusted.ts';
 import { join } from 'node:path';
 import { initialImprovements, readImprovements, type ImprovementEntry } from './improvements-md.ts';
 import { initialPlan, readPlan, type PlanItem } from './plan-md.ts';
@@ -59,7 +60,8 @@ export class StateStore {
 
   async readRaw(file: StateFile): Promise<string | undefined> {
     try {
-      return await readFile(join(this.repoDir, this.path(file)), 'utf8');
+      // Never through a symlink: a committed STATE.md -> /var/run/secrets/… must not be read or written.
+      return await readRepoFileForPrompt(this.repoDir, this.path(file));
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw err;

@@ -1,5 +1,6 @@
-// Which command runs a repository's tests, detected from its ecosystem files
-// when the spec does not give one. First match wins, most specific first.
+// Which commands set up a repository (install what its tests need) and run
+// its tests, detected from its ecosystem files when the spec does not give
+// them. First match wins, most specific first. The one place for both.
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -34,12 +35,42 @@ export async function detectTestCommand(dir: string): Promise<string | undefined
     (await exists(dir, 'tox.ini'))
   )
     return 'pytest';
-  if (await exists(dir, 'go.mod')) return 'go test ./...';
+  // -v: its per-test lines are what the gate counts (plain output names packages only).
+  if (await exists(dir, 'go.mod')) return 'go test -v ./...';
   if (await exists(dir, 'Cargo.toml')) return 'cargo test';
   for (const f of ['Makefile', 'makefile', 'GNUmakefile']) {
     if (!(await exists(dir, f))) continue;
     const text = await readFile(join(dir, f), 'utf8');
     if (/^test\s*:/m.test(text)) return 'make test';
   }
+  return undefined;
+}
+
+/**
+ * The install step for the repository's tests: the lockfile's own package
+ * manager in its frozen mode, so the tests run against what the repository
+ * pinned. undefined: nothing to install.
+ */
+export async function detectSetupCommand(dir: string): Promise<string | undefined> {
+  const pkg = await readJson(join(dir, 'package.json'));
+  if (pkg) {
+    const deps = ['dependencies', 'devDependencies', 'optionalDependencies', 'peerDependencies'];
+    const hasDeps = deps.some((k) => Object.keys((pkg[k] ?? {}) as object).length > 0);
+    if (hasDeps) {
+      if (await exists(dir, 'pnpm-lock.yaml')) return 'pnpm install --frozen-lockfile';
+      if (await exists(dir, 'yarn.lock'))
+        return (await exists(dir, '.yarnrc.yml'))
+          ? 'yarn install --immutable'
+          : 'yarn install --frozen-lockfile';
+      if ((await exists(dir, 'package-lock.json')) || (await exists(dir, 'npm-shrinkwrap.json')))
+        return 'npm ci --no-audit --no-fund';
+      return 'npm install --no-audit --no-fund';
+    }
+  }
+  if (await exists(dir, 'requirements.txt')) return 'pip install -r requirements.txt';
+  if ((await exists(dir, 'pyproject.toml')) || (await exists(dir, 'setup.py')))
+    return 'pip install -e .';
+  if (await exists(dir, 'go.mod')) return 'go mod download';
+  if (await exists(dir, 'Cargo.toml')) return 'cargo fetch';
   return undefined;
 }

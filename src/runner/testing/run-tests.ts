@@ -1,12 +1,16 @@
-// Runs the repository's test command with a timeout. The command runs in its
-// own process group so a timeout kills everything it started (watchers,
-// servers, grandchildren), not just the shell. Only the tail of the output is
-// kept: enough to explain a failure, bounded for status and prompts.
+// Runs one command of the repository's (set-up or tests) with a timeout, in
+// the sandbox the caller prepared. The command runs in its own process group
+// so a timeout kills everything it started (watchers, servers,
+// grandchildren), not just the shell. The whole output is read once for the
+// number of executed tests; only its tail is kept: enough to explain a
+// failure, bounded for status and prompts.
 import { spawn } from 'node:child_process';
+import { secrets } from '../../util/logger.ts';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { secrets } from '../../util/logger.ts';
-import { COVERAGE_FILES, readCoverage } from '../analysis/coverage.ts';
+import { COVERAGE_FILES, readCoverage, type CoverageReport } from '../analysis/coverage.ts';
+import { wrap, type Isolation, type SandboxMounts } from '../sandbox/isolation.ts';
+import { countExecutedTests } from './test-count.ts';
 
 export interface TestRun {
   command: string;
@@ -17,22 +21,35 @@ export interface TestRun {
   /** Last lines of stdout+stderr, secrets redacted. */
   outputTail: string;
   coverage?: number;
+  /** The coverage report the run left, with paths under `dir`. */
+  coverageReport?: CoverageReport;
+  /** Tests executed (passed + failed), parsed from the output; undefined when unrecognised. */
+  executed?: number;
+  /** Where the command ran (the exported tree). */
+  dir?: string;
 }
 
 export const OUTPUT_TAIL_CHARS = 4000;
+/** Output beyond this is not searched for a test summary (it is still drained). */
+const MAX_COUNTED_OUTPUT = 64 << 20;
 
 export interface RunTestsOptions {
   timeoutSeconds: number;
-  /** Extra env for the tests; the runner's own secrets are never passed on. */
+  /** Extra env for the command; the runner's own secrets are never passed on. */
   env?: Record<string, string>;
   tailChars?: number;
+  /** Namespaces or none; default none (a plain child process). */
+  isolation?: Isolation;
+  /** Writable and hidden directories besides `dir` (which is always writable). */
+  mounts?: SandboxMounts;
 }
 
-/** Env for the test process: the runner's env minus anything secret-bearing. */
-function testEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+/** Env for the repository's code: the runner's env minus anything secret-bearing. */
+export function scrubbedEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) {
-    if (/^OPENCODE_|TOKEN|SECRET|PASSWORD|API_KEY|^GIT_CONFIG/i.test(k)) continue;
+    if (/^OPENCODE_|TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|CREDENTIAL|AUTH|^GIT_|^KUBE/i.test(k))
+      continue;
     env[k] = v;
   }
   return { ...env, CI: 'true', ...extra };
@@ -43,17 +60,28 @@ export async function runTests(
   command: string,
   opts: RunTestsOptions,
 ): Promise<TestRun> {
-  // A stale report from an earlier run must not pass for this run's coverage.
+  // A report committed to the repository must not pass for this run's coverage.
   await Promise.all(COVERAGE_FILES.map(([f]) => rm(join(dir, f), { force: true })));
   const started = Date.now();
   const tailChars = opts.tailChars ?? OUTPUT_TAIL_CHARS;
-  let tail = '';
+  const chunks: Buffer[] = [];
+  let kept = 0;
   const keep = (chunk: Buffer) => {
-    tail = (tail + chunk.toString('utf8')).slice(-tailChars * 2);
+    if (kept >= MAX_COUNTED_OUTPUT) {
+      // Past the cap keep only a rolling tail.
+      chunks.splice(0, Math.max(0, chunks.length - 64));
+    }
+    chunks.push(chunk);
+    kept += chunk.length;
   };
-  const child = spawn('sh', ['-c', command], {
+  const mounts: SandboxMounts = {
+    writable: [dir, ...(opts.mounts?.writable ?? [])],
+    hidden: opts.mounts?.hidden ?? [],
+  };
+  const w = wrap(command, mounts, opts.isolation ?? { kind: 'none', why: 'not requested' });
+  const child = spawn(w.file, w.args, {
     cwd: dir,
-    env: testEnv(opts.env),
+    env: scrubbedEnv({ ...opts.env, ...w.env }),
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -79,9 +107,11 @@ export async function runTests(
   clearTimeout(timer);
   // Leftover background processes of a passing run must not outlive it either.
   killGroup('SIGKILL');
+  const output = Buffer.concat(chunks).toString('utf8');
+  const count = countExecutedTests(output);
   const coverage = await readCoverage(dir);
-  let outputTail = secrets.redact(tail).slice(-tailChars);
-  if (timedOut) outputTail += `\n[opencode] tests timed out after ${opts.timeoutSeconds}s`;
+  let outputTail = secrets.redact(output.slice(-tailChars * 2)).slice(-tailChars);
+  if (timedOut) outputTail += `\n[opencode] timed out after ${opts.timeoutSeconds}s`;
   return {
     command,
     passed: !timedOut && exitCode === 0,
@@ -90,5 +120,21 @@ export async function runTests(
     durationSeconds: Math.round((Date.now() - started) / 100) / 10,
     outputTail,
     coverage: coverage?.percent,
+    coverageReport: coverage,
+    executed: count?.executed,
+    dir,
   };
+}
+
+/** The command itself could not run: the shell found no such program, or could not execute it. */
+export function commandMissing(run: TestRun): boolean {
+  return (
+    !run.timedOut &&
+    (run.exitCode === 127 ||
+      run.exitCode === 126 ||
+      // npm and make report a shell's 127 as their own failure: read the last lines.
+      /(^|\n)(sh|bash)(: (line )?\d+)?: [^\n]*: (not found|command not found)/.test(
+        run.outputTail.slice(-600),
+      ))
+  );
 }

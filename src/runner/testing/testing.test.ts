@@ -1,9 +1,10 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { checkTestIntegrity, gate } from './gate.ts';
-import { runTests, type TestRun } from './run-tests.ts';
+import { gate } from './gate.ts';
+import { probeIsolation } from '../sandbox/isolation.ts';
+import { commandMissing, runTests, type TestRun } from './run-tests.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'oc-testing-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -68,58 +69,123 @@ describe('runTests', () => {
   });
 });
 
-describe('gate', () => {
-  it('rejects deleted or skipped tests', () => {
-    expect(
-      checkTestIntegrity(
-        'diff --git a/test/a.test.js b/test/a.test.js\n--- a/test/a.test.js\n+++ /dev/null\n',
-      ),
-    ).toMatch(/deletes test file/);
-    expect(
-      checkTestIntegrity(
-        "diff --git a/test/a.test.js b/test/a.test.js\n+++ b/test/a.test.js\n+test.skip('x', () => {})\n",
-      ),
-    ).toMatch(/skips a test/);
-    expect(
-      checkTestIntegrity(
-        'diff --git a/src/a.js b/src/a.js\n+++ b/src/a.js\n+// it.skip( is fine outside tests\n',
-      ),
-    ).toBeUndefined();
+describe('runTests in namespaces', () => {
+  const ns = probeIsolation(join(dir, 'probe'));
+
+  it('hides the runner: its processes, its env, its clone; only the sandbox is writable', async () => {
+    const isolation = await ns;
+    if (isolation.kind === 'none') {
+      // Reported, not silently passed: the CI machine has user namespaces.
+      expect(isolation.why).toMatch(/namespaces|unshare/);
+      return;
+    }
+    const box = join(dir, 'box');
+    const home = join(dir, 'home');
+    const clone = join(dir, 'clone');
+    for (const d of [box, home, clone]) mkdirSync(d, { recursive: true });
+    writeFileSync(join(clone, 'config'), 'runner-only\n');
+    process.env.OPENCODE_FORGE_TOKEN = 'tok-should-not-leak';
+    try {
+      const r = await runTests(
+        box,
+        [
+          'echo "pids: $(ls /proc | grep -c "^[0-9]")"',
+          `cat ${clone}/config || echo clone-hidden`,
+          'echo inside > here.txt && echo wrote-box',
+          `echo x > ${home}/h.txt && echo wrote-home`,
+          `echo x > ${dir}/escape.txt 2>/dev/null || echo outside-refused`,
+          'cat /proc/1/environ | tr "\\0" "\\n" | grep -c OPENCODE_ || true',
+          'echo "env: $OPENCODE_FORGE_TOKEN"',
+        ].join('; '),
+        { timeoutSeconds: 30, isolation, mounts: { writable: [home], hidden: [clone] } },
+      );
+      expect(r.passed).toBe(true);
+      expect(r.outputTail).toContain('clone-hidden');
+      expect(r.outputTail).not.toContain('runner-only');
+      expect(r.outputTail).toContain('wrote-box');
+      expect(r.outputTail).toContain('wrote-home');
+      expect(r.outputTail).toContain('outside-refused');
+      expect(r.outputTail).not.toContain('tok-should-not-leak');
+      // Only the sandbox's own few processes are visible.
+      expect(Number(/pids: (\d+)/.exec(r.outputTail)?.[1])).toBeLessThan(8);
+      expect(existsSync(join(dir, 'escape.txt'))).toBe(false);
+      expect(readFileSync(join(box, 'here.txt'), 'utf8')).toBe('inside\n');
+    } finally {
+      delete process.env.OPENCODE_FORGE_TOKEN;
+    }
   });
 
-  it('keeps a passing change, fails a failing one', () => {
-    expect(gate({ type: 'documentation', before: run({}), after: run({}), diff: '' })).toEqual({
-      ok: true,
+  it('kills everything in the namespace on timeout', async () => {
+    const isolation = await ns;
+    if (isolation.kind === 'none') return;
+    const box = join(dir, 'box2');
+    mkdirSync(box, { recursive: true });
+    const started = Date.now();
+    const r = await runTests(box, '(sleep 3; touch late) & sleep 30', {
+      timeoutSeconds: 1,
+      isolation,
     });
+    expect(r.timedOut).toBe(true);
+    expect(Date.now() - started).toBeLessThan(10000);
+    await new Promise((res) => setTimeout(res, 3500));
+    expect(existsSync(join(box, 'late'))).toBe(false);
+  });
+});
+
+describe('commandMissing', () => {
+  it('tells a missing program from a failing test', () => {
+    expect(commandMissing(run({ passed: false, exitCode: 127 }))).toBe(true);
     expect(
-      gate({
-        type: 'documentation',
-        before: run({}),
-        after: run({ passed: false, exitCode: 1 }),
-        diff: '',
-      }),
+      commandMissing(
+        run({
+          passed: false,
+          exitCode: 1,
+          outputTail: '> xo && ava && tsd\nsh: 1: tsd: not found\n',
+        }),
+      ),
+    ).toBe(true);
+    expect(
+      commandMissing(run({ passed: false, exitCode: 1, outputTail: 'not ok 1 - add\n# fail 1\n' })),
+    ).toBe(false);
+  });
+});
+
+describe('gate', () => {
+  it('keeps a passing change, fails a failing one', () => {
+    expect(gate({ type: 'documentation', before: run({}), after: run({}) })).toEqual({ ok: true });
+    expect(
+      gate({ type: 'documentation', before: run({}), after: run({ passed: false, exitCode: 1 }) }),
     ).toMatchObject({ ok: false, kind: 'failed' });
   });
 
-  it('rejects a tests improvement that does not raise coverage', () => {
+  it('refuses a suite that runs fewer tests, none, or stops reporting a count', () => {
+    const before = run({ executed: 5 });
+    expect(gate({ type: 'bugfix', before, after: run({ executed: 5 }) })).toEqual({ ok: true });
+    expect(gate({ type: 'bugfix', before, after: run({ executed: 6 }) })).toEqual({ ok: true });
+    expect(gate({ type: 'bugfix', before, after: run({ executed: 4 }) })).toMatchObject({
+      ok: false,
+      reason: 'TestsWeakened',
+      message: expect.stringContaining('5 -> 4'),
+    });
+    expect(gate({ type: 'bugfix', before, after: run({}) })).toMatchObject({
+      reason: 'TestsWeakened',
+    });
+    expect(gate({ type: 'bugfix', before: run({}), after: run({ executed: 0 }) })).toMatchObject({
+      reason: 'TestsWeakened',
+      message: expect.stringContaining('no test at all'),
+    });
+  });
+
+  it('requires a tests improvement to raise coverage, and never skips the check', () => {
     expect(
-      gate({
-        type: 'tests',
-        before: run({ coverage: 50 }),
-        after: run({ coverage: 50 }),
-        diff: '',
-      }),
+      gate({ type: 'tests', before: run({ coverage: 50 }), after: run({ coverage: 50 }) }),
     ).toMatchObject({ ok: false, reason: 'CoverageNotRaised' });
     expect(
-      gate({
-        type: 'tests',
-        before: run({ coverage: 50 }),
-        after: run({ coverage: 55 }),
-        diff: '',
-      }),
+      gate({ type: 'tests', before: run({ coverage: 50 }), after: run({ coverage: 55 }) }),
     ).toEqual({ ok: true });
-    expect(gate({ type: 'tests', before: run({}), after: run({}), diff: '' })).toEqual({
-      ok: true,
+    expect(gate({ type: 'tests', before: run({}), after: run({ coverage: 55 }) })).toMatchObject({
+      ok: false,
+      reason: 'CoverageNotRaised',
     });
   });
 });

@@ -5,6 +5,7 @@ import type { Logger } from '../../util/logger.ts';
 import type { Forge } from '../forge/types.ts';
 import type { GitClient } from '../git/git-client.ts';
 import type { StateStore } from '../state/index.ts';
+import type { TestBench } from '../sandbox/bench.ts';
 import type { RunTestsOptions, TestRun } from '../testing/run-tests.ts';
 import type {
   ApplyResult,
@@ -43,6 +44,9 @@ export interface RunReport {
   chosen?: Proposal;
   diff?: string;
   testCommand?: string;
+  setupCommand?: string;
+  /** How the repository's code was kept apart from the runner. */
+  isolation?: string;
 }
 
 export interface RunContext {
@@ -60,6 +64,9 @@ export interface RunContext {
   /** Local commits not yet pushed. */
   pendingCommits: number;
   testCommand?: string;
+  setupCommand?: string;
+  /** Where set-up and tests run (exists once a test command is known). */
+  bench?: TestBench;
   baseline?: TestRun;
   report: RunReport;
   today: string;

@@ -1,13 +1,13 @@
 // Steps 4-5: baseline tests, analysis, policy, and the improver's choice.
-import picomatch from 'picomatch';
-import { readFile } from 'node:fs/promises';
-import { join, relative, resolve } from 'node:path';
-import { analyse, detectTestCommand, type Analysis } from '../analysis/index.ts';
+import { protectedBy } from '../edits/paths.ts';
+import { HARNESS_AND_GOVERNANCE_GLOBS } from '../files/kinds.ts';
+import { analyse, type Analysis } from '../analysis/index.ts';
+import { readRepoFileForPrompt } from '../improver/untrusted.ts';
 import { applyPolicy } from '../policy/index.ts';
 import { StateStore, type StateSnapshot } from '../state/index.ts';
-import { runTests } from '../testing/run-tests.ts';
 import type { Candidate, ProposeResult, RepoContext } from '../types.ts';
 import type { RunContext } from './context.ts';
+import { baselineTests } from './test-step.ts';
 
 export const DEFAULT_REPO_MAP_TOKENS = 1500;
 
@@ -26,40 +26,25 @@ export function repoContext(ctx: RunContext, repoMap: string, summary: string): 
     testCommand: ctx.testCommand,
     coveragePercent: ctx.baseline?.coverage,
     stateSummary: summary,
-    readFile: async (path: string) => {
-      const abs = resolve(ctx.dir, path);
-      const rel = relative(ctx.dir, abs);
-      if (rel.startsWith('..') || rel.split('/')[0] === '.git' || resolve(abs) === ctx.dir)
-        throw new Error(`path outside the repository: ${path}`);
-      return readFile(join(ctx.dir, rel), 'utf8');
-    },
+    // Only through the file's real path inside the clone: no symlinks out, no .git, no /proc.
+    readFile: (path: string) => readRepoFileForPrompt(ctx.dir, path),
   };
 }
 
 export async function decide(ctx: RunContext): Promise<Decision> {
   const { spec, deps, git } = ctx;
-  ctx.testCommand = spec.tests.command ?? (await detectTestCommand(ctx.dir));
-  ctx.report.testCommand = ctx.testCommand;
-  if (ctx.testCommand) {
-    ctx.baseline = await (deps.runTests ?? runTests)(ctx.dir, ctx.testCommand, {
-      timeoutSeconds: spec.tests.timeoutSeconds,
-    });
-    ctx.log.info(
-      { command: ctx.testCommand, passed: ctx.baseline.passed, coverage: ctx.baseline.coverage },
-      'baseline tests',
-    );
-  }
-  const isProtected = picomatch(spec.policy.protectedPaths, { dot: true });
+  // Set-up and tests run on an export of HEAD, never in this clone.
+  ctx.baseline = await baselineTests(ctx);
+  const protectedGlobs = [...HARNESS_AND_GOVERNANCE_GLOBS, ...spec.policy.protectedPaths];
   const analysis = await analyse({
     dir: ctx.dir,
     forge: deps.forge,
     labels: spec.labels,
     baseline: ctx.baseline,
     repoMapTokens: ctx.input.repoMapTokens ?? DEFAULT_REPO_MAP_TOKENS,
-    exclude: (p) => p.startsWith(`${spec.stateDir}/`) || isProtected(p),
+    exclude: (p) =>
+      p.startsWith(`${spec.stateDir}/`) || protectedBy(p, protectedGlobs) !== undefined,
   });
-  // Reports the tests left behind are not part of any change.
-  await git.restore();
   ctx.report.candidates = analysis.candidates;
 
   const snapshot = await ctx.state.read();

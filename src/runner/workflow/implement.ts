@@ -1,11 +1,18 @@
-// Steps 6-7: apply the proposal, run the tests, and give the improver at
-// most one repair round with the failing output. Whatever does not pass
-// leaves the work tree exactly as it was.
+// Steps 6-7: apply the proposal (in memory first, under the edit rules),
+// write the tree object it makes, run set-up and tests on an export of that
+// tree, and give the improver at most one repair round with the failing
+// output. Whatever does not pass leaves the work tree exactly as it was.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { OperatorError } from '../../util/errors.ts';
+import { secrets } from '../../util/logger.ts';
 import type { NoChangeReason } from '../outcome.ts';
+import { resolveGitleaks, scanForSecrets } from '../secrets/scan.ts';
 import { gate } from '../testing/gate.ts';
-import { runTests, type TestRun } from '../testing/run-tests.ts';
+import type { TestRun } from '../testing/run-tests.ts';
 import type { Proposal, RepoContext } from '../types.ts';
 import type { RunContext } from './context.ts';
+import { testTree } from './test-step.ts';
 
 export type Attempt =
   | {
@@ -14,6 +21,8 @@ export type Attempt =
       files: string[];
       linesChanged: number;
       diff: string;
+      /** The tree object the tests passed on: the commit is made of exactly this. */
+      tree: string;
       tests?: TestRun;
       repaired: boolean;
     }
@@ -24,8 +33,11 @@ export type Attempt =
 async function applyAndTest(ctx: RunContext, proposal: Proposal) {
   const { spec, deps, git } = ctx;
   const applied = await deps.applyEdits(ctx.dir, proposal.blocks, {
+    type: proposal.type,
     maxFilesChanged: spec.policy.maxFilesChanged,
     maxLinesChanged: spec.policy.maxLinesChanged,
+    maxFileBytes: spec.policy.maxFileBytes,
+    maxLineLength: spec.policy.maxLineLength,
     protectedPaths: [...spec.policy.protectedPaths, `${spec.stateDir}/**`],
   });
   if (!applied.ok) {
@@ -37,6 +49,7 @@ async function applyAndTest(ctx: RunContext, proposal: Proposal) {
       proposal,
     };
   }
+  await refuseSecrets(ctx, applied.changedFiles);
   const diff = await git.diff(applied.changedFiles);
   const base = {
     proposal,
@@ -48,14 +61,12 @@ async function applyAndTest(ctx: RunContext, proposal: Proposal) {
     await git.restore();
     return { kind: 'dry-run' as const, ...base };
   }
-  const tests = ctx.testCommand
-    ? await (deps.runTests ?? runTests)(ctx.dir, ctx.testCommand, {
-        timeoutSeconds: spec.tests.timeoutSeconds,
-      })
-    : undefined;
-  if (!tests) return { kind: 'passed' as const, ...base, tests, repaired: false };
-  const verdict = gate({ type: proposal.type, before: ctx.baseline, after: tests, diff });
-  if (verdict.ok) return { kind: 'passed' as const, ...base, tests, repaired: false };
+  // The tree object is what gets tested and, if it passes, committed as it is.
+  const tree = await git.treeWith(applied.changedFiles);
+  if (!ctx.testCommand) return { kind: 'passed' as const, ...base, tree, repaired: false };
+  const tests = await testTree(ctx, tree, 'candidate');
+  const verdict = gate({ type: proposal.type, before: ctx.baseline, after: tests });
+  if (verdict.ok) return { kind: 'passed' as const, ...base, tree, tests, repaired: false };
   await git.restore();
   if (verdict.kind === 'rejected')
     return {
@@ -87,4 +98,26 @@ export async function implement(
   }
   // The repair could not be applied or failed again: the run failed on tests.
   return second.kind === 'failed' ? second : first;
+}
+
+/** A credential in the change ends the run before anything is tested, committed or pushed. */
+async function refuseSecrets(ctx: RunContext, paths: string[]): Promise<void> {
+  const files = [];
+  for (const path of paths) {
+    const content = await readFile(join(ctx.dir, path), 'utf8').catch(() => undefined);
+    if (content !== undefined) files.push({ path, content });
+  }
+  const scan = await scanForSecrets({
+    files,
+    ownSecrets: secrets.list(),
+    gitleaks: resolveGitleaks({}),
+  });
+  if (scan.note) ctx.log.warn({ scanner: scan.scanner }, scan.note);
+  const hit = scan.findings[0];
+  if (!hit) return;
+  await ctx.git.restore();
+  throw new OperatorError(
+    'SecretInDiff',
+    `the change contains a credential (rule ${hit.rule} in ${hit.path}${hit.line ? `:${hit.line}` : ''}, ${scan.scanner}); nothing was committed or pushed`,
+  );
 }

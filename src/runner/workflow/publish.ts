@@ -26,9 +26,11 @@ export async function publish(
     ctx.branch = `autonomous/${slugify(proposal.title)}-${Date.now().toString(36)}`;
     await git.checkoutNewBranch(ctx.branch, 'HEAD');
   }
-  await git.add(files);
-  // The trailer lets a rollback find exactly what this run committed.
-  await git.commit(withRunTrailer(commitMessage(proposal, files), ctx.input.run.name));
+  // Exactly the tree that passed; the trailer lets a rollback find what this run committed.
+  await git.commitTree(
+    attempt.tree,
+    withRunTrailer(commitMessage(proposal, files), ctx.input.run.name),
+  );
   ctx.pendingCommits++;
   const coverageBefore = ctx.baseline?.coverage;
 
@@ -133,10 +135,17 @@ function impactLine(rationale: string, after?: number, before?: number): string 
 }
 
 export function testsStatus(ctx: RunContext, t: TestRun | undefined): RunOutcome['tests'] {
-  if (!t) return ctx.testCommand ? { command: ctx.testCommand } : undefined;
+  const where = {
+    ...(ctx.setupCommand ? { setupCommand: ctx.setupCommand } : {}),
+    ...(ctx.report.isolation ? { isolation: ctx.report.isolation } : {}),
+  };
+  if (!t) return ctx.testCommand ? { command: ctx.testCommand, ...where } : undefined;
   return {
     command: t.command,
+    ...where,
     passed: t.passed,
+    ...(ctx.baseline?.executed !== undefined ? { executedBefore: ctx.baseline.executed } : {}),
+    ...(t.executed !== undefined ? { executedAfter: t.executed } : {}),
     durationSeconds: t.durationSeconds,
     ...(ctx.baseline?.coverage !== undefined ? { coverageBefore: ctx.baseline.coverage } : {}),
     ...(t.coverage !== undefined ? { coverageAfter: t.coverage } : {}),

@@ -3,7 +3,7 @@
 // on top, re-run the tests when the incoming commits touched more than the
 // state files, and try again.
 import { OperatorError } from '../../util/errors.ts';
-import { runTests } from '../testing/run-tests.ts';
+import { testTree } from './test-step.ts';
 import type { RunContext } from './context.ts';
 
 export const PUSH_ATTEMPTS = 4;
@@ -32,10 +32,7 @@ export async function pushBranch(ctx: RunContext, branch: string): Promise<strin
       );
     const touched = await changedOutsideState(ctx, before, incoming.length);
     if (touched && ctx.testCommand) {
-      const t = await (ctx.deps.runTests ?? runTests)(ctx.dir, ctx.testCommand, {
-        timeoutSeconds: ctx.spec.tests.timeoutSeconds,
-      });
-      await git.restore();
+      const t = await testTree(ctx, await git.treeOf('HEAD'), 'rebased');
       if (!t.passed)
         throw new OperatorError(
           'PushFailed',

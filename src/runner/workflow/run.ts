@@ -2,9 +2,9 @@
 // (tests, analysis, policy, improver), implement (apply, test, repair), then
 // publish on pass or record the failure. Every path ends in a RunOutcome.
 import { rm } from 'node:fs/promises';
-import { ExternalServiceError, OperatorError, errorMessage } from '../../util/errors.ts';
+import { errorMessage } from '../../util/errors.ts';
 import { secrets } from '../../util/logger.ts';
-import { FAILURE_REASONS, type FailureReason, type RunOutcome } from '../outcome.ts';
+import { failedOutcome, reasonOf, type RunOutcome } from '../outcome.ts';
 import { runRollback } from '../rollback/index.ts';
 import type { RunContext, RunReport, WorkflowDeps, WorkflowInput } from './context.ts';
 import { decide } from './decide.ts';
@@ -35,11 +35,18 @@ export async function runWorkflow(
     const reason = reasonOf(err);
     deps.logger.error({ reason, err: errorMessage(err) }, 'run failed');
     return {
-      outcome: failed(reason, errorMessage(err), ctx?.branch ?? input.target.spec.branches.work),
+      outcome: failedOutcome(
+        reason,
+        errorMessage(err),
+        ctx?.branch ?? input.target.spec.branches.work,
+      ),
       report: ctx?.report ?? emptyReport,
     };
   } finally {
-    if (ctx && !opts.keepWorkdir) await rm(ctx.dir, { recursive: true, force: true });
+    if (ctx && !opts.keepWorkdir) {
+      await rm(ctx.dir, { recursive: true, force: true });
+      await ctx.bench?.cleanup();
+    }
   }
 }
 
@@ -77,7 +84,7 @@ async function improve(ctx: RunContext): Promise<RunOutcome> {
       );
       const p = attempt.proposal;
       return {
-        ...failed('TestsFailed', attempt.message, branch),
+        ...failedOutcome('TestsFailed', attempt.message, branch),
         improvement: {
           type: p.type,
           priority: p.priority,
@@ -120,22 +127,4 @@ function noChange(
     tests: testsStatus(ctx, ctx.baseline),
     coverage: ctx.baseline?.coverage,
   };
-}
-
-function failed(reason: FailureReason, message: string, branch: string): RunOutcome {
-  return {
-    phase: 'Failed',
-    branch,
-    failure: { reason, message: secrets.redact(message).slice(0, 4096) },
-  };
-}
-
-/** Maps an error to a documented failure reason. */
-function reasonOf(err: unknown): FailureReason {
-  const r = err instanceof OperatorError ? err.reason : undefined;
-  if (r && r in FAILURE_REASONS) return r as FailureReason;
-  if (err instanceof ExternalServiceError)
-    return /ollama|openai|llm|model/i.test(err.service) ? 'LLMUnavailable' : 'ForgeError';
-  if (err instanceof OperatorError && /forge|github|gitea/i.test(err.reason)) return 'ForgeError';
-  return 'Internal';
 }

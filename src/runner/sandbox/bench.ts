@@ -1,0 +1,129 @@
+// The test bench: where the repository's own code runs. A tree object is
+// exported from git into a fresh directory (no .git, nothing the runner
+// holds), the set-up step installs what the tests need, and the tests run
+// there, in the isolation this machine allows, with none of the runner's
+// secrets. Nothing written there ever reaches a commit: the workflow commits
+// the tree object it exported, not the directory.
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import type { Logger } from '../../util/logger.ts';
+import type { GitClient } from '../git/git-client.ts';
+import { runTests, type RunTestsOptions, type TestRun } from '../testing/run-tests.ts';
+import { describeIsolation, probeIsolation, type Isolation } from './isolation.ts';
+
+export interface BenchOptions {
+  git: GitClient;
+  /** The runner's clone: hidden from the code under test. */
+  clone: string;
+  /** Scratch root for this run's exported trees, home and temp (created). */
+  root: string;
+  /** Dependency caches shared between runs in the same workspace. */
+  cacheDir: string;
+  setupCommand?: string;
+  setupTimeoutSeconds: number;
+  testCommand: string;
+  testTimeoutSeconds: number;
+  log: Logger;
+  /** Replaces the test step (tests inject races); set-up always runs for real. */
+  runTests?: (dir: string, command: string, opts: RunTestsOptions) => Promise<TestRun>;
+  keep?: boolean;
+}
+
+export interface BenchResult {
+  /** The set-up step, when there is one. */
+  setup?: TestRun;
+  /** The tests; absent when set-up failed. */
+  tests?: TestRun;
+}
+
+export class TestBench {
+  private readonly o: BenchOptions;
+  private isolation: Isolation | undefined;
+
+  constructor(o: BenchOptions) {
+    this.o = o;
+  }
+
+  /** How the code was isolated (probed on first use). */
+  async isolationInUse(): Promise<Isolation> {
+    if (!this.isolation) {
+      mkdirSync(join(this.o.root, 'probe'), { recursive: true });
+      this.isolation = await probeIsolation(join(this.o.root, 'probe'));
+      if (this.isolation.kind === 'none')
+        this.o.log.warn({ isolation: describeIsolation(this.isolation) }, 'tests run unisolated');
+    }
+    return this.isolation;
+  }
+
+  /** Exports `tree`, sets it up and runs the tests in it; the directory is removed afterwards. */
+  async check(tree: string, label: string): Promise<BenchResult> {
+    const isolation = await this.isolationInUse();
+    const dir = join(this.o.root, `${label}-${randomBytes(3).toString('hex')}`);
+    await this.o.git.exportTree(tree, dir);
+    const opts = { isolation, mounts: this.mounts(), env: this.env() };
+    try {
+      let setup: TestRun | undefined;
+      if (this.o.setupCommand) {
+        setup = await runTests(dir, this.o.setupCommand, {
+          ...opts,
+          timeoutSeconds: this.o.setupTimeoutSeconds,
+        });
+        this.o.log.info(
+          { label, command: setup.command, passed: setup.passed, seconds: setup.durationSeconds },
+          'set-up',
+        );
+        if (!setup.passed) return { setup };
+      }
+      const tests = await (this.o.runTests ?? runTests)(dir, this.o.testCommand, {
+        ...opts,
+        timeoutSeconds: this.o.testTimeoutSeconds,
+      });
+      return { setup, tests };
+    } finally {
+      if (!this.o.keep) await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  async cleanup(): Promise<void> {
+    if (!this.o.keep) await rm(this.o.root, { recursive: true, force: true });
+  }
+
+  private dirs() {
+    const home = join(this.o.root, 'home');
+    const tmp = join(this.o.root, 'tmp');
+    for (const d of [home, tmp, this.o.cacheDir]) mkdirSync(d, { recursive: true });
+    return { home, tmp, cache: this.o.cacheDir };
+  }
+
+  private mounts() {
+    const { home, tmp, cache } = this.dirs();
+    return { writable: [home, tmp, cache], hidden: [this.o.clone] };
+  }
+
+  /** A private home and temp dir; package managers' caches in the shared cache dir. */
+  private env(): Record<string, string> {
+    const { home, tmp, cache } = this.dirs();
+    const env: Record<string, string> = {
+      HOME: home,
+      TMPDIR: tmp,
+      npm_config_cache: join(cache, 'npm'),
+      npm_config_update_notifier: 'false',
+      YARN_CACHE_FOLDER: join(cache, 'yarn'),
+      PNPM_HOME: join(home, '.pnpm'),
+      GOPATH: join(home, 'go'),
+      GOMODCACHE: join(cache, 'go-mod'),
+      GOCACHE: join(cache, 'go-build'),
+      GOFLAGS: '-modcacherw',
+      PIP_CACHE_DIR: join(cache, 'pip'),
+      PYTHONUSERBASE: join(home, '.local'),
+      CARGO_HOME: join(cache, 'cargo'),
+    };
+    // rustup finds its toolchains under the real home; they are only read.
+    const rustup = process.env.RUSTUP_HOME ?? join(homedir(), '.rustup');
+    if (existsSync(rustup)) env.RUSTUP_HOME = rustup;
+    return env;
+  }
+}
