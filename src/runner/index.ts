@@ -13,7 +13,7 @@ import { createLlmImprover } from './improver/index.ts';
 import { createLlmProvider } from './llm/index.ts';
 import type { RunOutcome } from './outcome.ts';
 import { outcomeLine, StatusWriter } from './report/status.ts';
-import type { Candidate, EditPolicy, Improver } from './types.ts';
+import type { Candidate, EditLimits, Improver } from './types.ts';
 import { createBuiltinImprover } from './builtin/index.ts';
 import { runWorkflow, type WorkflowResult } from './workflow/run.ts';
 import type { WorkflowInput } from './workflow/context.ts';
@@ -48,7 +48,7 @@ export async function createImprover(
  * use the improvement types that policy (allowedTypes, ramp-up) left in the
  * candidate list.
  */
-function builtinForCandidates(policy: EditPolicy, logger: Logger): Improver {
+function builtinForCandidates(policy: EditLimits, logger: Logger): Improver {
   const make = (candidates: Candidate[]) =>
     createBuiltinImprover({
       policy,

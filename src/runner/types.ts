@@ -63,11 +63,22 @@ export interface Improver {
   repair(ctx: RepoContext, previous: Proposal, testOutputTail: string): Promise<ProposeResult>;
 }
 
-export interface EditPolicy {
+/** The limits of any change, known before a proposal exists (what improvers are told). */
+export interface EditLimits {
   maxFilesChanged: number;
   maxLinesChanged: number;
-  /** Globs (picomatch) of paths no edit may touch. */
+  /** Globs (picomatch, case-insensitive) of paths no edit may touch. */
   protectedPaths: string[];
+  /** Largest size of a changed file after the change, in UTF-8 bytes (default 262144). */
+  maxFileBytes?: number;
+  /** Longest line an edit may add, in characters (default 500), unless the file had one as long. */
+  maxLineLength?: number;
+}
+
+/** What the edit applier enforces on one proposal: the limits plus the proposal's type. */
+export interface EditPolicy extends EditLimits {
+  /** The proposal's type: decides e.g. whether dependency files may change. */
+  type: ImprovementType;
 }
 
 export type ApplyResult =

@@ -9,10 +9,10 @@ import { linksRule } from '../../src/runner/builtin/rules/links.ts';
 import { readmeRule } from '../../src/runner/builtin/rules/readme.ts';
 import { whitespaceRule } from '../../src/runner/builtin/rules/whitespace.ts';
 import { applyEdits } from '../../src/runner/edits/apply.ts';
-import type { EditPolicy, Proposal, ProposeResult } from '../../src/runner/types.ts';
+import type { EditLimits, Proposal, ProposeResult } from '../../src/runner/types.ts';
 import { captureLogger, dirtyFiles, makeRepo, removeRepo, repoContext } from './support.ts';
 
-const policy: EditPolicy = {
+const policy: EditLimits = {
   maxFilesChanged: 10,
   maxLinesChanged: 400,
   protectedPaths: ['.github/workflows/**'],
@@ -43,7 +43,7 @@ async function proposeAndApply(
   expect(r.kind).toBe('proposal');
   const proposal = (r as { proposal: Proposal }).proposal;
   expect(dirtyFiles(dir)).toBe(''); // proposing writes nothing
-  const applied = await applyEdits(dir, proposal.blocks, p);
+  const applied = await applyEdits(dir, proposal.blocks, { ...p, type: proposal.type });
   expect(applied.ok).toBe(true);
   return proposal;
 }
@@ -202,7 +202,7 @@ describe('built-in improver: eslint --fix', () => {
     const dir = repo(files);
     symlinkSync(resolve('node_modules'), join(dir, 'node_modules'));
     const p = await proposeAndApply(dir);
-    expect(p).toMatchObject({ type: 'style', priority: 'P3', title: 'apply eslint --fix' });
+    expect(p).toMatchObject({ type: 'refactoring', priority: 'P3', title: 'apply eslint --fix' });
     expect(p.blocks.map((b) => b.path)).toEqual(['src/a.js']);
     expect(read(dir, 'src/a.js')).toBe('const x = 1;\nconsole.log(x);\n');
   });

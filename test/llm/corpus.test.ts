@@ -52,6 +52,7 @@ function loadCorpus(): Case[] {
 
 const cases = loadCorpus();
 const policy: EditPolicy = {
+  type: 'bugfix',
   maxFilesChanged: 3,
   maxLinesChanged: 30,
   protectedPaths: ['.github/workflows/**'],

@@ -12,6 +12,7 @@ import { startOllamaDouble, type OllamaDouble } from '../doubles/ollama/server.t
 import { captureLogger, dirtyFiles, git, makeRepo, removeRepo, repoContext } from './support.ts';
 
 const policy: EditPolicy = {
+  type: 'bugfix',
   maxFilesChanged: 5,
   maxLinesChanged: 100,
   protectedPaths: ['.github/**'],

@@ -1,8 +1,9 @@
 // A compact map of the repository for the model: each file with its
 // top-level symbols, cut to a token budget (about 4 characters per token).
 // Files named by the candidates come first so the budget is spent on them.
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+// Files are read without following symlinks (a tracked symlink to /etc/passwd
+// must not lend its contents to the map).
+import { tryReadRepoFile } from '../improver/untrusted.ts';
 import { SOURCE_EXT } from './files.ts';
 
 export const CHARS_PER_TOKEN = 4;
@@ -55,7 +56,7 @@ export async function buildRepoMap(
   for (const path of ordered) {
     let line = path;
     if (SOURCE_EXT.test(path) && !path.endsWith('.md')) {
-      const text = await readFile(join(dir, path), 'utf8').catch(() => '');
+      const text = (await tryReadRepoFile(dir, path)) ?? '';
       const symbols = topLevelSymbols(text).slice(0, 20);
       if (symbols.length) line += `: ${symbols.join(', ')}`;
     }

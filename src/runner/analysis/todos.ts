@@ -1,8 +1,7 @@
 // TODO/FIXME markers in tracked source files. FIXME reads as a known bug
 // (bugfix), TODO as work to do (refactoring); both are P3 evidence unless the
 // decision matrix finds something more pressing.
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { tryReadRepoFile } from '../improver/untrusted.ts';
 import type { Candidate } from '../types.ts';
 import { SOURCE_EXT } from './files.ts';
 
@@ -20,13 +19,9 @@ export async function scanTodos(dir: string, files: string[], limit = 50): Promi
   const out: TodoMarker[] = [];
   for (const path of files) {
     if (!SOURCE_EXT.test(path) || path.endsWith('.md')) continue;
-    let text: string;
-    try {
-      text = await readFile(join(dir, path), 'utf8');
-    } catch {
-      continue;
-    }
-    if (text.length > MAX_FILE_BYTES) continue;
+    // Never through a symlink, never out of the repository (see tryReadRepoFile).
+    const text = await tryReadRepoFile(dir, path);
+    if (text === undefined || text.length > MAX_FILE_BYTES) continue;
     const lines = text.split('\n');
     for (let i = 0; i < lines.length && out.length < limit; i++) {
       const m = MARKER.exec(lines[i] ?? '');

@@ -1,4 +1,5 @@
 // What a newcomer needs to know, detected from the repository's own files.
+import { codeLanguage, isTestFile } from '../files/kinds.ts';
 import type { RepoFile } from './scan.ts';
 
 export interface ProjectFacts {
@@ -55,7 +56,7 @@ export function detectProject(
       /\[tool\.pytest/.test(pyproject ?? '') ||
       has('pytest.ini') ||
       has('conftest.py') ||
-      trackedPaths.some((p) => /(^|\/)(test_[^/]*|[^/]*_test)\.py$/.test(p));
+      trackedPaths.some((p) => codeLanguage(p) === 'python' && isTestFile(p));
     return {
       name: /^name\s*=\s*"([^"]+)"/m.exec(pyproject ?? '')?.[1],
       description: /^description\s*=\s*"([^"]+)"/m.exec(pyproject ?? '')?.[1],

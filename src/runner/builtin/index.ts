@@ -4,7 +4,7 @@
 import type { ImprovementType } from '../../crds/index.ts';
 import type { Logger } from '../../util/logger.ts';
 import { applyEdits } from '../edits/apply.ts';
-import type { Candidate, EditPolicy, Improver } from '../types.ts';
+import type { Candidate, EditLimits, Improver } from '../types.ts';
 import { lintFixRule } from './rules/lint-fix.ts';
 import { linksRule } from './rules/links.ts';
 import { readmeRule } from './rules/readme.ts';
@@ -16,7 +16,7 @@ import { gitTrackedFiles, scanTextFiles } from './scan.ts';
 export const BUILTIN_RULES: Rule[] = [whitespaceRule, readmeRule, linksRule, lintFixRule];
 
 export interface BuiltinImproverOptions {
-  policy: EditPolicy;
+  policy: EditLimits;
   logger: Logger;
   /** Policy filter (allowedTypes after rampUp); rules of other types are not tried. */
   allowedTypes?: readonly ImprovementType[];
@@ -44,7 +44,17 @@ export function createBuiltinImprover(opts: BuiltinImproverOptions): Improver {
           logger: log,
         });
         if (!fix) continue;
-        const check = await applyEdits(ctx.dir, fix.blocks, opts.policy, { dryRun: true });
+        const type = fix.type ?? rule.type;
+        if (opts.allowedTypes && !opts.allowedTypes.includes(type)) {
+          log.info({ rule: rule.id, type }, 'built-in fix is of a type the policy does not allow');
+          continue;
+        }
+        const check = await applyEdits(
+          ctx.dir,
+          fix.blocks,
+          { ...opts.policy, type },
+          { dryRun: true },
+        );
         if (!check.ok) {
           log.warn({ rule: rule.id, why: check.message }, 'built-in fix rejected by the applier');
           continue;
@@ -52,7 +62,7 @@ export function createBuiltinImprover(opts: BuiltinImproverOptions): Improver {
         const id = `builtin:${rule.id}`;
         const candidate: Candidate = candidates.find((c) => c.id === id) ?? {
           id,
-          type: rule.type,
+          type,
           priority: 'P3',
           title: fix.title,
           detail: fix.rationale,
@@ -66,7 +76,7 @@ export function createBuiltinImprover(opts: BuiltinImproverOptions): Improver {
           kind: 'proposal',
           proposal: {
             candidate,
-            type: rule.type,
+            type,
             priority: 'P3',
             title: fix.title,
             rationale: fix.rationale,

@@ -4,7 +4,8 @@ import { execFile } from 'node:child_process';
 import { lstat, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import picomatch from 'picomatch';
+import { protectedBy } from '../edits/paths.ts';
+import { HARNESS_AND_GOVERNANCE_GLOBS } from '../files/kinds.ts';
 
 const run = promisify(execFile);
 
@@ -33,7 +34,7 @@ export async function gitTrackedFiles(dir: string): Promise<string[]> {
 
 /** Tracked, hand-written text files, in git's (sorted) order. */
 export async function scanTextFiles(dir: string, protectedPaths: string[]): Promise<RepoFile[]> {
-  const isProtected = picomatch(protectedPaths.length ? protectedPaths : ['!**'], { dot: true });
+  const globs = [...HARNESS_AND_GOVERNANCE_GLOBS, ...protectedPaths];
   const out: RepoFile[] = [];
   for (const path of await gitTrackedFiles(dir)) {
     if (
@@ -43,7 +44,7 @@ export async function scanTextFiles(dir: string, protectedPaths: string[]): Prom
       BINARY_EXT.test(path)
     )
       continue;
-    if (protectedPaths.length && isProtected(path)) continue;
+    if (protectedBy(path, globs)) continue;
     const st = await lstat(join(dir, path)).catch(() => undefined);
     if (!st?.isFile() || st.size > MAX_BYTES) continue;
     const buf = await readFile(join(dir, path));

@@ -6,6 +6,7 @@ import { applyEdits } from './apply.ts';
 import type { EditPolicy } from '../types.ts';
 
 const policy: EditPolicy = {
+  type: 'bugfix',
   maxFilesChanged: 3,
   maxLinesChanged: 20,
   protectedPaths: ['.github/workflows/**'],
@@ -105,7 +106,11 @@ describe('applyEdits', () => {
     ['.git/config', /inside \.git/],
     ['sub/.GIT/hooks/x', /inside \.git/],
     ['.github/workflows/ci.yml', /protected/],
-    ['src/\u202Eevil.ts', /bidi/],
+    ['src/\u202Eevil.ts', /bidi character \(U\+202E\)/],
+    ['a\u3164b.js', /invisible, control or bidi character \(U\+3164\)/],
+    ['--force', /name starting with '-'/],
+    [':(glob)**', /git pathspec magic/],
+    ['.GitHub/workflows/ci.yml', /is protected \(matches \.github\/workflows\/\*\*\)/],
     ['src/\u0430pp.ts', /look-alike/],
     ['src\\a.ts', /backslashes/],
   ])('rejects the path %s', async (path, message) => {
@@ -152,26 +157,21 @@ describe('applyEdits', () => {
     expect(!big.ok && big.message).toMatch(/changes 21 lines; maxLinesChanged is 20/);
   });
 
-  it('rejects deleting or skipping tests', async () => {
+  it('consults the test-integrity rules (deleting or skipping tests)', async () => {
+    const original = "it('a', () => {\n  expect(a()).toBe(1);\n});\n";
     const del = await applyEdits(
       dir,
-      [
-        {
-          path: 'src/a.test.ts',
-          search: "it('a', () => {\n  expect(a()).toBe(1);\n});\n",
-          replace: '',
-        },
-      ],
+      [{ path: 'src/a.test.ts', search: original, replace: '' }],
       policy,
     );
-    expect(!del.ok && del.message).toMatch(/deletes the test file/);
+    expect(del).toMatchObject({ ok: false, reason: 'EditRejected' });
     const skip = await applyEdits(
       dir,
       [{ path: 'src/a.test.ts', search: "it('a'", replace: "it.skip('a'" }],
       policy,
     );
-    expect(!skip.ok && skip.message).toMatch(/skips or focuses tests \(\.skip\)/);
-    expect(await read('src/a.test.ts')).toBe("it('a', () => {\n  expect(a()).toBe(1);\n});\n");
+    expect(skip).toMatchObject({ ok: false, reason: 'EditRejected' });
+    expect(await read('src/a.test.ts')).toBe(original);
   });
 
   it('allows adding a test', async () => {
@@ -181,5 +181,99 @@ describe('applyEdits', () => {
       policy,
     );
     expect(r.ok).toBe(true);
+  });
+
+  it('refuses content that adds hidden characters, but not TAB or CRLF or ones already there', async () => {
+    const zw = await applyEdits(
+      dir,
+      [{ path: 'src/a.ts', search: '  return 1;\n', replace: '  return 1;\u3164\n' }],
+      policy,
+    );
+    expect(!zw.ok && zw.message).toBe(
+      'block 1 (src/a.ts): adds invisible, control or bidi characters (U+3164; Trojan Source)',
+    );
+    const bidi = await applyEdits(
+      dir,
+      [{ path: 'src/b.ts', search: '', replace: 'const s = "\u202E";\n' }],
+      policy,
+    );
+    expect(!bidi.ok && bidi.message).toMatch(/U\+202E; Trojan Source/);
+    await writeFile(join(dir, 'src/zw.ts'), 'const a = "x\u200B";\nconst b = 1;\n');
+    const kept = await applyEdits(
+      dir,
+      [
+        {
+          path: 'src/zw.ts',
+          search: 'const a = "x\u200B";\n',
+          replace: 'const a = "y\u200B";\n',
+        },
+        { path: 'src/c.ts', search: '', replace: 'if (x) {\r\n\treturn;\r\n}\r\n' },
+      ],
+      policy,
+    );
+    expect(kept.ok).toBe(true);
+    const more = await applyEdits(
+      dir,
+      [{ path: 'src/zw.ts', search: 'const b = 1;\n', replace: 'const b = "\u200B";\n' }],
+      policy,
+    );
+    expect(!more.ok && more.message).toMatch(/U\+200B/);
+  });
+
+  it('runs the protection rules on the whole change', async () => {
+    const npmrc = await applyEdits(
+      dir,
+      [{ path: '.npmrc', search: '', replace: 'script-shell=/bin/true\n' }],
+      policy,
+    );
+    expect(npmrc).toEqual({
+      ok: false,
+      reason: 'EditRejected',
+      message: 'path .npmrc is protected (test harness and CI: **/.npmrc)',
+    });
+    await writeFile(join(dir, 'package-lock.json'), '{"v": 1}\n');
+    const bump = { path: 'package-lock.json', search: '{"v": 1}\n', replace: '{"v": 2}\n' };
+    const docs = await applyEdits(dir, [bump], { ...policy, type: 'documentation' });
+    expect(!docs.ok && docs.message).toBe(
+      'path package-lock.json is a dependency file; only a dependencies improvement may change it',
+    );
+    expect(await applyEdits(dir, [bump], { ...policy, type: 'dependencies' })).toMatchObject({
+      ok: true,
+    });
+    await writeFile(join(dir, 'package.json'), '{\n  "scripts": { "test": "jest" }\n}\n');
+    const weak = await applyEdits(
+      dir,
+      [{ path: 'package.json', search: '"jest"', replace: '"node --test || true"' }],
+      policy,
+    );
+    expect(!weak.ok && weak.message).toBe(
+      'path package.json: changes scripts.test (test harness script)',
+    );
+    expect(await read('package.json')).toContain('"jest"');
+  });
+
+  it('enforces maxFileBytes and maxLineLength, with defaults', async () => {
+    const huge = await applyEdits(
+      dir,
+      [{ path: 'big.js', search: '', replace: `${'a'.repeat(400_000)}\n` }],
+      { ...policy, maxLinesChanged: 1000 },
+    );
+    expect(!huge.ok && huge.message).toBe(
+      'path big.js would be 400001 bytes; maxFileBytes is 262144',
+    );
+    const long = await applyEdits(
+      dir,
+      [{ path: 'src/a.ts', search: '  return 1;\n', replace: `  return ${'1'.repeat(600)};\n` }],
+      policy,
+    );
+    expect(!long.ok && long.message).toBe(
+      'path src/a.ts gets a line of 610 characters; maxLineLength is 500',
+    );
+    const custom = await applyEdits(
+      dir,
+      [{ path: 'src/a.ts', search: '  return 1;\n', replace: `  return ${'1'.repeat(600)};\n` }],
+      { ...policy, maxLineLength: 1000 },
+    );
+    expect(custom.ok).toBe(true);
   });
 });

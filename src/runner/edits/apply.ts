@@ -3,11 +3,19 @@
 // all of them pass every rule, so a rejected answer leaves no trace.
 import { chmod, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import type { FileChange } from '../files/change.ts';
+import { testIntegrityViolation } from '../testing/integrity.ts';
 import type { ApplyResult, EditBlock, EditPolicy } from '../types.ts';
 import { diffLines } from './diff-stats.ts';
+import {
+  contentLimitViolation,
+  DEFAULT_MAX_FILE_BYTES,
+  DEFAULT_MAX_LINE_LENGTH,
+} from './limits.ts';
 import { replaceOnce } from './match.ts';
-import { checkPathOnDisk, checkPathSyntax, INVISIBLE } from './paths.ts';
-import { testWeakening } from './test-guard.ts';
+import { checkPathOnDisk, checkPathSyntax, codePoint, hiddenChars } from './paths.ts';
+import { protectionViolation } from './protect.ts';
+import { scopeViolation } from './scope.ts';
 
 export interface ApplyOptions {
   /** Validate and measure only; write nothing. */
@@ -40,10 +48,13 @@ export async function applyEdits(
     const label = `block ${n + 1} (${block.path})`;
     const syntax = checkPathSyntax(block.path, policy.protectedPaths);
     if (!syntax.ok) return rejected(`${label}: ${syntax.message}`);
-    if (INVISIBLE.test(block.replace) && !INVISIBLE.test(block.search)) {
-      return rejected(`${label}: adds invisible or bidi control characters (Trojan Source)`);
-    }
     if (block.replace.includes('\u0000')) return rejected(`${label}: writes binary content`);
+    const added = addedHidden(block.search, block.replace);
+    if (added !== undefined) {
+      return rejected(
+        `${label}: adds invisible, control or bidi characters (${codePoint(added)}; Trojan Source)`,
+      );
+    }
 
     let state = files.get(block.path);
     if (!state) {
@@ -74,17 +85,28 @@ export async function applyEdits(
     state.after = m.content;
   }
 
-  let linesChanged = 0;
-  const changed: string[] = [];
+  const changes: FileChange[] = [];
   for (const [path, s] of files) {
-    if (s.after === null || s.after === s.before) continue;
-    const weak = testWeakening(path, s.before, s.after);
-    if (weak) return rejected(`the change ${weak}; deleting or skipping tests is not allowed`);
-    const d = diffLines(s.before ?? '', s.after);
-    linesChanged += d.added + d.removed;
-    changed.push(path);
+    if (s.after !== null && s.after !== s.before)
+      changes.push({ path, before: s.before, after: s.after });
   }
-  if (changed.length === 0) return malformed('the edit blocks change nothing');
+  if (changes.length === 0) return malformed('the edit blocks change nothing');
+  const violation =
+    protectionViolation(policy.type, changes, policy.protectedPaths) ??
+    contentLimitViolation(changes, {
+      maxFileBytes: policy.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES,
+      maxLineLength: policy.maxLineLength ?? DEFAULT_MAX_LINE_LENGTH,
+    }) ??
+    scopeViolation(policy.type, changes) ??
+    testIntegrityViolation(changes);
+  if (violation !== undefined) return rejected(violation);
+
+  let linesChanged = 0;
+  for (const c of changes) {
+    const d = diffLines(c.before ?? '', c.after ?? '');
+    linesChanged += d.added + d.removed;
+  }
+  const changed = changes.map((c) => c.path);
   if (changed.length > policy.maxFilesChanged) {
     return rejected(
       `changes ${changed.length} files; maxFilesChanged is ${policy.maxFilesChanged}`,
@@ -117,4 +139,19 @@ async function writeAll(states: FileState[]): Promise<void> {
     }
     throw err;
   }
+}
+
+/** TAB, LF and CR are ordinary in content; every other hidden character counts. */
+const CONTENT_WHITESPACE = '\t\n\r';
+
+/** A hidden character the replacement has more of than the text it replaces, if any. */
+function addedHidden(search: string, replace: string): string | undefined {
+  const count = new Map<string, number>();
+  for (const c of hiddenChars(search, CONTENT_WHITESPACE)) count.set(c, (count.get(c) ?? 0) + 1);
+  for (const c of hiddenChars(replace, CONTENT_WHITESPACE)) {
+    const n = count.get(c) ?? 0;
+    if (n === 0) return c;
+    count.set(c, n - 1);
+  }
+  return undefined;
 }

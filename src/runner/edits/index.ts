@@ -1,5 +1,11 @@
 export { parseEditBlocks, formatEditBlocks, cleanPathLine, type ParseResult } from './parse.ts';
 export { applyEdits, type ApplyOptions } from './apply.ts';
 export { diffLines, type LineDiff } from './diff-stats.ts';
-export { isTestFile, testWeakening } from './test-guard.ts';
-export { checkPathSyntax } from './paths.ts';
+export { checkPathSyntax, hiddenChars, HIDDEN_CHAR, protectedBy } from './paths.ts';
+export { protectionViolation } from './protect.ts';
+export {
+  contentLimitViolation,
+  DEFAULT_MAX_FILE_BYTES,
+  DEFAULT_MAX_LINE_LENGTH,
+  type ContentLimits,
+} from './limits.ts';

@@ -5,30 +5,73 @@ import { lstat, realpath } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 import picomatch from 'picomatch';
 
-/** Bidi controls (Trojan Source) and zero-width characters. */
-export const INVISIBLE = /[\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF\u00AD]/u;
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001F\u007F]/;
+/**
+ * Characters that hide what a text really is or says, by Unicode category:
+ * controls (Cc: NUL, TAB, ESC…), format characters (Cf: bidi overrides as in
+ * Trojan Source, zero-width spaces and joiners, soft hyphen, BOM, ARABIC
+ * LETTER MARK), private use (Co), unassigned (Cn), lone surrogates (Cs), line
+ * and paragraph separators (Zl, Zp), and every Default_Ignorable_Code_Point
+ * (HANGUL FILLER U+3164, variation selectors…), which render as nothing.
+ */
+export const HIDDEN_CHAR =
+  /[\p{Cc}\p{Cf}\p{Co}\p{Cn}\p{Cs}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}]/u;
+const HIDDEN_CHARS = new RegExp(HIDDEN_CHAR.source, 'gu');
+
+/** Whitespace other than the ASCII space (NO-BREAK SPACE, IDEOGRAPHIC SPACE…). */
+const ODD_SPACE = /[^\P{White_Space} ]/u;
+
+/** The HIDDEN_CHAR characters of `text`, in order, leaving out the ones in `allowed`. */
+export function hiddenChars(text: string, allowed = ''): string[] {
+  return (text.match(HIDDEN_CHARS) ?? []).filter((c) => !allowed.includes(c));
+}
+
+/** `U+202E` for a character, as messages name it. */
+export function codePoint(c: string): string {
+  return `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+}
+
+/**
+ * The first glob (picomatch, dotfiles included, case-insensitive: a
+ * case-insensitive checkout or a forge treats `.GitHub/` as `.github/`) that
+ * matches `path`.
+ */
+export function protectedBy(path: string, globs: readonly string[]): string | undefined {
+  return globs.find((g) => matcher(g)(path));
+}
+
+const matchers = new Map<string, (path: string) => boolean>();
+function matcher(glob: string): (path: string) => boolean {
+  let m = matchers.get(glob);
+  if (!m) {
+    m = picomatch(glob, { dot: true, nocase: true });
+    if (matchers.size < 1000) matchers.set(glob, m);
+  }
+  return m;
+}
 
 export type PathCheck = { ok: true; path: string } | { ok: false; message: string };
 
 /** Checks the text of a path (no filesystem access). */
 export function checkPathSyntax(raw: string, protectedPaths: string[]): PathCheck {
   const path = raw;
+  const shown = JSON.stringify(path);
   if (path === '') return { ok: false, message: 'empty path' };
-  if (CONTROL.test(path))
-    return { ok: false, message: `path ${JSON.stringify(path)} has control characters` };
-  if (INVISIBLE.test(path)) {
-    return { ok: false, message: `path ${JSON.stringify(path)} has invisible or bidi characters` };
-  }
-  if (path.normalize('NFC') !== path) {
-    return { ok: false, message: `path ${JSON.stringify(path)} is not in Unicode NFC form` };
-  }
-  if (mixedScripts(path)) {
+  const hidden = hiddenChars(path)[0];
+  if (hidden !== undefined) {
     return {
       ok: false,
-      message: `path ${JSON.stringify(path)} mixes Latin with look-alike letters`,
+      message: `path ${shown} has an invisible, control or bidi character (${codePoint(hidden)})`,
     };
+  }
+  const space = ODD_SPACE.exec(path)?.[0];
+  if (space !== undefined) {
+    return { ok: false, message: `path ${shown} has non-ASCII whitespace (${codePoint(space)})` };
+  }
+  if (path.normalize('NFC') !== path) {
+    return { ok: false, message: `path ${shown} is not in Unicode NFC form` };
+  }
+  if (mixedScripts(path)) {
+    return { ok: false, message: `path ${shown} mixes Latin with look-alike letters` };
   }
   if (path.includes('\\')) return { ok: false, message: `path ${path} uses backslashes` };
   if (isAbsolute(path) || /^[A-Za-z]:/.test(path) || path.startsWith('~')) {
@@ -37,16 +80,28 @@ export function checkPathSyntax(raw: string, protectedPaths: string[]): PathChec
       message: `path ${path} is absolute; only repository-relative paths are allowed`,
     };
   }
+  if (path.startsWith(':')) {
+    return { ok: false, message: `path ${shown} starts with ':' (git pathspec magic)` };
+  }
   const parts = path.split('/');
   if (parts.some((p) => p === '..'))
     return { ok: false, message: `path ${path} escapes the repository (..)` };
   if (parts.some((p) => p === '' || p === '.')) {
     return { ok: false, message: `path ${path} is not a normalised relative path` };
   }
+  if (parts.some((p) => p.startsWith('-'))) {
+    return {
+      ok: false,
+      message: `path ${shown} has a name starting with '-' (would be read as an option)`,
+    };
+  }
+  if (parts.some((p) => p !== p.trim())) {
+    return { ok: false, message: `path ${shown} has a name starting or ending with a space` };
+  }
   if (parts.some((p) => p.toLowerCase() === '.git')) {
     return { ok: false, message: `path ${path} is inside .git` };
   }
-  const hit = protectedPaths.find((g) => picomatch(g, { dot: true })(path));
+  const hit = protectedBy(path, protectedPaths);
   if (hit) return { ok: false, message: `path ${path} is protected (matches ${hit})` };
   return { ok: true, path };
 }

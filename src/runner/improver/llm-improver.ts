@@ -3,6 +3,9 @@
 // strict applier before it is proposed. Provider failures (ModelNotFound,
 // LLMUnavailable, ContextTooLarge) are thrown as ExternalServiceError for the
 // workflow to report; bad answers become NoChange with a reason.
+// Untrusted text reaches the model only cleaned and fenced (./untrusted.ts),
+// with a fresh nonce per prompt; files only through readRepoFileForPrompt.
+import type { ImprovementType } from '../../crds/index.ts';
 import type { Logger } from '../../util/logger.ts';
 import { applyEdits } from '../edits/apply.ts';
 import { parseEditBlocks } from '../edits/parse.ts';
@@ -11,7 +14,7 @@ import { estimatePromptTokens } from '../llm/budget.ts';
 import type { ChatMessage, GenerateOptions, LlmProvider } from '../llm/types.ts';
 import type {
   Candidate,
-  EditPolicy,
+  EditLimits,
   Improver,
   Proposal,
   ProposeResult,
@@ -28,17 +31,25 @@ import {
   repairUserPrompt,
   type FileExcerpt,
 } from './prompts.ts';
+import {
+  createDataFence,
+  PromptFileRefused,
+  readRepoFileForPrompt,
+  type DataFence,
+} from './untrusted.ts';
 
 export interface LlmImproverOptions {
   numCtx: number;
   temperature?: number;
   seed?: number;
-  policy: EditPolicy;
+  policy: EditLimits;
   logger: Logger;
   /** Output tokens for the plan answer (default 512). */
   planTokens?: number;
   /** Output tokens for the edit answer (default min(4096, 35% of numCtx)). */
   editTokens?: number;
+  /** The data-fence nonce for each prompt (default: 96 random bits); tests may fix it. */
+  nonce?: () => string;
 }
 
 const DEFAULT_SEED = 42;
@@ -53,6 +64,8 @@ export function createLlmImprover(llm: LlmProvider, opts: LlmImproverOptions): I
   const planTokens = opts.planTokens ?? 512;
   const editTokens = opts.editTokens ?? Math.min(4096, Math.floor(opts.numCtx * 0.35));
 
+  const fence = (): DataFence => createDataFence(opts.nonce?.());
+
   const fits = (messages: ChatMessage[], o: GenerateOptions) =>
     estimatePromptTokens(messages, o.schema) + (o.maxTokens ?? 0) <= o.numCtx;
 
@@ -65,7 +78,8 @@ export function createLlmImprover(llm: LlmProvider, opts: LlmImproverOptions): I
       maxTokens: planTokens,
       schema: planSchema(candidates, opts.policy.maxFilesChanged),
     };
-    const system = planSystemPrompt(opts.policy);
+    const f = fence();
+    const system = planSystemPrompt(opts.policy, f);
     // Shrink evidence, then the repo map, until the prompt fits; the provider
     // still refuses (ContextTooLarge) if even the smallest form does not.
     const variants = [
@@ -78,11 +92,12 @@ export function createLlmImprover(llm: LlmProvider, opts: LlmImproverOptions): I
     let messages: ChatMessage[] = [];
     for (const v of variants) {
       const user = planUserPrompt({
-        candidates: formatCandidates(candidates, v.detail),
+        candidates: formatCandidates(candidates, v.detail, f),
         repoMap: v.map,
-        stateSummary: ctx.stateSummary.slice(0, 2000),
+        stateSummary: ctx.stateSummary,
         testCommand: ctx.testCommand,
         coveragePercent: ctx.coveragePercent,
+        fence: f,
       });
       messages = [
         { role: 'system', content: system },
@@ -94,24 +109,35 @@ export function createLlmImprover(llm: LlmProvider, opts: LlmImproverOptions): I
     return parsePlan(answer, candidates);
   }
 
-  /** Reads the files for the prompt, as many as fit in `budget` tokens. */
+  /**
+   * Reads the files for the prompt, as many as fit in `budget` tokens. Only
+   * through readRepoFileForPrompt: the real path inside the work tree, no
+   * symlinks, no .git, no devices, at most 1 MiB.
+   */
   async function excerpts(
     ctx: RepoContext,
     paths: string[],
     budget: number,
+    f: DataFence,
   ): Promise<FileExcerpt[]> {
     const out: FileExcerpt[] = [];
     let left = budget;
     for (const path of paths) {
       let content: string;
       try {
-        content = await ctx.readFile(path);
-      } catch {
-        out.push({ path, note: '(does not exist yet)' });
+        content = await readRepoFileForPrompt(ctx.dir, path);
+      } catch (err) {
+        const note =
+          err instanceof PromptFileRefused
+            ? `(not shown: ${err.why}; do not edit it)`
+            : (err as NodeJS.ErrnoException).code === 'ENOENT'
+              ? '(does not exist yet)'
+              : '(cannot be read; do not edit it)';
+        out.push({ path, note });
         continue;
       }
       const cost = estimatePromptTokens([
-        { role: 'user', content: `${path}\n\`\`\`\n${content}\n\`\`\`` },
+        { role: 'user', content: formatFiles([{ path, content }], f) },
       ]);
       if (cost > left) {
         out.push({ path, note: '(omitted: too large for the context window; do not edit it)' });
@@ -132,21 +158,23 @@ export function createLlmImprover(llm: LlmProvider, opts: LlmImproverOptions): I
 
   async function write(
     ctx: RepoContext,
-    system: string,
-    userFor: (files: string) => string,
+    type: ImprovementType,
+    userFor: (files: string, f: DataFence) => string,
     paths: string[],
   ): Promise<{ ok: true; blocks: Proposal['blocks'] } | { ok: false; result: ProposeResult }> {
     const options: GenerateOptions = { ...base, maxTokens: editTokens };
+    const f = fence();
+    const system = editSystemPrompt(opts.policy, f);
     const skeleton: ChatMessage[] = [
       { role: 'system', content: system },
-      { role: 'user', content: userFor('') },
+      { role: 'user', content: userFor('', f) },
     ];
     const room = opts.numCtx - editTokens - estimatePromptTokens(skeleton) - 16;
-    const files = formatFiles(await excerpts(ctx, paths, Math.max(0, room)));
+    const files = formatFiles(await excerpts(ctx, paths, Math.max(0, room), f), f);
     const answer = await llm.chat(
       [
         { role: 'system', content: system },
-        { role: 'user', content: userFor(files) },
+        { role: 'user', content: userFor(files, f) },
       ],
       options,
     );
@@ -157,7 +185,12 @@ export function createLlmImprover(llm: LlmProvider, opts: LlmImproverOptions): I
         result: { kind: 'none', reason: 'MalformedModelOutput', message: parsed.message },
       };
     }
-    const check = await applyEdits(ctx.dir, parsed.blocks, opts.policy, { dryRun: true });
+    const check = await applyEdits(
+      ctx.dir,
+      parsed.blocks,
+      { ...opts.policy, type },
+      { dryRun: true },
+    );
     if (!check.ok)
       return { ok: false, result: { kind: 'none', reason: check.reason, message: check.message } };
     return { ok: true, blocks: parsed.blocks };
@@ -178,14 +211,15 @@ export function createLlmImprover(llm: LlmProvider, opts: LlmImproverOptions): I
       log.info({ candidate: candidate.id, title: p.title }, 'plan chosen');
       const written = await write(
         ctx,
-        editSystemPrompt(opts.policy),
-        (files) =>
+        candidate.type,
+        (files, f) =>
           editUserPrompt({
-            candidate: formatCandidates([candidate], 4000),
+            candidate: formatCandidates([candidate], 4000, f),
             title: p.title,
             rationale: p.rationale,
             files,
             testCommand: ctx.testCommand,
+            fence: f,
           }),
         relevantPaths(candidate, p.files),
       );
@@ -201,14 +235,15 @@ export function createLlmImprover(llm: LlmProvider, opts: LlmImproverOptions): I
       const previousApplied = await stillApplied(ctx, previous.blocks);
       const written = await write(
         ctx,
-        editSystemPrompt(opts.policy),
-        (files) =>
+        previous.type,
+        (files, f) =>
           repairUserPrompt({
             title: previous.title,
             previous: previous.blocks,
             testOutputTail: tail,
             files,
             previousApplied,
+            fence: f,
           }),
         relevantPaths(
           previous.candidate,

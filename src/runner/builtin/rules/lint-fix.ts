@@ -14,6 +14,7 @@ import {
 } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { scopeViolation } from '../../edits/scope.ts';
 import { fitToPolicy, wholeFileBlock, type FileChange, type Rule } from './types.ts';
 
 const CONFIGS = /^(eslint\.config\.(js|mjs|cjs|ts|mts|cts)|\.eslintrc(\.(js|cjs|json|ya?ml))?)$/;
@@ -32,6 +33,8 @@ function runEslint(bin: string, cwd: string): Promise<number> {
   });
 }
 
+// Declared `style`; a fix that changes tokens (prefer-const turning `let`
+// into `const`, eqeqeq, object-shorthand) is proposed as `refactoring`.
 export const lintFixRule: Rule = {
   id: 'lint-fix',
   type: 'style',
@@ -80,6 +83,7 @@ export const lintFixRule: Rule = {
         title: 'apply eslint --fix',
         rationale: `The repository's ESLint configuration reports fixable problems in ${fitted.length} file(s); these are the linter's own fixes.`,
         blocks: fitted.map(wholeFileBlock),
+        type: scopeViolation('style', fitted) === undefined ? 'style' : 'refactoring',
       };
     } finally {
       await rm(tmp, { recursive: true, force: true });

@@ -1,7 +1,7 @@
 import type { ImprovementType } from '../../../crds/index.ts';
 import type { Logger } from '../../../util/logger.ts';
 import { diffLines } from '../../edits/diff-stats.ts';
-import type { EditBlock, EditPolicy } from '../../types.ts';
+import type { EditBlock, EditLimits } from '../../types.ts';
 import type { RepoFile } from '../scan.ts';
 
 export interface RuleInput {
@@ -10,7 +10,7 @@ export interface RuleInput {
   files: RepoFile[];
   /** Every tracked path, including the ones the scan skips. */
   tracked: string[];
-  policy: EditPolicy;
+  policy: EditLimits;
   testCommand?: string;
   logger: Logger;
 }
@@ -19,10 +19,16 @@ export interface RuleFix {
   title: string;
   rationale: string;
   blocks: EditBlock[];
+  /**
+   * This fix's type when it is not the rule's declared one (lint-fix: its
+   * fixes are `style` only when they change no token, else `refactoring`).
+   */
+  type?: ImprovementType;
 }
 
 export interface Rule {
   id: string;
+  /** The type the rule declares; allowedTypes filters rules by it. */
   type: ImprovementType;
   run(input: RuleInput): Promise<RuleFix | undefined>;
 }
@@ -39,7 +45,7 @@ export function wholeFileBlock(c: FileChange): EditBlock {
 }
 
 /** Keeps the first changes that fit maxFilesChanged and maxLinesChanged together. */
-export function fitToPolicy(changes: FileChange[], policy: EditPolicy): FileChange[] {
+export function fitToPolicy(changes: FileChange[], policy: EditLimits): FileChange[] {
   const out: FileChange[] = [];
   let lines = 0;
   for (const c of changes) {

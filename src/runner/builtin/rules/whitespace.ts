@@ -1,5 +1,6 @@
 // Rule 1: trailing whitespace and a missing final newline in source and docs.
 // Markdown hard breaks (two or more trailing spaces) are kept: they mean something.
+import { scopeViolation } from '../../edits/scope.ts';
 import type { FileChange, Rule } from './types.ts';
 
 const SOURCE =
@@ -41,6 +42,9 @@ export const whitespaceRule: Rule = {
       if (budget < 2) break;
       const { after, fixed } = fixFile(f.path, f.content, budget);
       if (fixed === 0 || after === f.content) continue;
+      // Trailing whitespace inside a string literal (a Python docstring, a
+      // template literal, a YAML block scalar) is content: left alone.
+      if (scopeViolation('style', [{ path: f.path, before: f.content, after }])) continue;
       budget -= fixed * 2;
       fixedLines += fixed;
       changes.push({ path: f.path, before: f.content, after });
