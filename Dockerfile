@@ -8,6 +8,12 @@
 # the `node` devDependency. Add the digest (@sha256:...) when publishing from
 # a machine that can resolve it; none can be resolved here.
 ARG NODE_IMAGE=node:24.21.0-bookworm-slim
+# gitleaks runs the runner's secret scan of each change before it is
+# committed (src/runner/secrets/scan.ts). Its version is the one
+# tools/gitleaks/go.mod pins (the tests build and run that one); Go is the
+# release the tools' go.mod files name. Bump them together.
+ARG GO_IMAGE=golang:1.26.8-bookworm
+ARG GITLEAKS_VERSION=v8.30.1
 
 FROM ${NODE_IMAGE} AS build
 WORKDIR /src
@@ -23,6 +29,14 @@ COPY src ./src
 RUN npm run build \
  && npm prune --omit=dev --no-audit --no-fund \
  && npm cache clean --force
+
+# A static binary (no cgo) for the Node image; the version stamp as gitleaks'
+# own Makefile sets it, so `gitleaks version` tells the truth.
+FROM ${GO_IMAGE} AS gitleaks
+ARG GITLEAKS_VERSION
+RUN CGO_ENABLED=0 go install -trimpath \
+      -ldflags "-s -w -X=github.com/zricethezav/gitleaks/v8/version.Version=${GITLEAKS_VERSION}" \
+      "github.com/zricethezav/gitleaks/v8@${GITLEAKS_VERSION}"
 
 FROM ${NODE_IMAGE}
 # git: the runner clones, commits and pushes; ca-certificates: HTTPS to forges.
@@ -40,10 +54,13 @@ RUN apt-get update \
       --shell /usr/sbin/nologin nonroot
 # HOME=/tmp: with readOnlyRootFilesystem the only writable places are the
 # emptyDirs mounted at /tmp (and the runner's /workspace); git writes its
-# config and credentials helpers' state under HOME.
+# config and credentials helpers' state under HOME. OPENCODE_GITLEAKS: the
+# secret scanner the runner runs (copied from the gitleaks stage below).
 ENV NODE_ENV=production \
     HOME=/tmp \
-    OPENCODE_WORKSPACE=/workspace
+    OPENCODE_WORKSPACE=/workspace \
+    OPENCODE_GITLEAKS=/usr/local/bin/gitleaks
+COPY --from=gitleaks /go/bin/gitleaks /usr/local/bin/gitleaks
 WORKDIR /app
 COPY --from=build /src/package.json ./package.json
 COPY --from=build /src/node_modules ./node_modules

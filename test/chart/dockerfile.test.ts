@@ -11,6 +11,7 @@ import { describe, expect, test } from '@jest/globals';
 import { parse } from 'yaml';
 import { RUNNER_UID } from '../../src/controllers/job-builder.ts';
 import { ensureDockerfileLint } from '../../tools/dockerfile-lint/build.ts';
+import { gitleaksVersion } from '../../tools/gitleaks/build.ts';
 import { repoRoot } from '../support/kube.ts';
 
 const dockerfile = readFileSync(join(repoRoot, 'Dockerfile'), 'utf8');
@@ -34,8 +35,23 @@ describe('Dockerfile', () => {
     expect(arg).toBe(`node:${pkg.devDependencies.node}-bookworm-slim`);
     expect(stages.map((s) => s.split('\n')[0])).toEqual([
       'FROM ${NODE_IMAGE} AS build',
+      'FROM ${GO_IMAGE} AS gitleaks',
       'FROM ${NODE_IMAGE}',
     ]);
+  });
+
+  test('the image ships the gitleaks version tools/gitleaks pins, where the runner looks for it', () => {
+    const arg = /^ARG GITLEAKS_VERSION=(\S+)$/m.exec(instructions.join('\n'))?.[1];
+    expect(arg).toBe(gitleaksVersion());
+    const stage = stages.find((s) => s.startsWith('FROM ${GO_IMAGE} AS gitleaks'))!;
+    expect(stage).toMatch(/^ARG GITLEAKS_VERSION$/m);
+    expect(stage).toMatch(
+      /go install .*"github\.com\/zricethezav\/gitleaks\/v8@\$\{GITLEAKS_VERSION\}"/,
+    );
+    expect(finalStage).toMatch(
+      /^COPY --from=gitleaks \/go\/bin\/gitleaks \/usr\/local\/bin\/gitleaks$/m,
+    );
+    expect(finalStage).toMatch(/OPENCODE_GITLEAKS=\/usr\/local\/bin\/gitleaks/);
   });
 
   test('the final stage runs as uid 65532 with HOME=/tmp, has git, no npm, and runs the operator', () => {

@@ -2,6 +2,7 @@
 // the whole run (or the user's cluster with USE_EXISTING_CLUSTER=true, as
 // envtest does). Workers inherit the environment set here.
 import { ensureDockerfileLint } from '../../tools/dockerfile-lint/build.ts';
+import { ensureGitleaks } from '../../tools/gitleaks/build.ts';
 import { ensureHelm } from '../../tools/helm/build.ts';
 import { ensureBuilt } from '../controlplane/build.ts';
 import { ControlPlane } from '../controlplane/controlplane.ts';
@@ -15,9 +16,11 @@ export default async function globalSetup(): Promise<void> {
   const log = (m: string) => process.stderr.write(`\n${m}\n`);
   const binDir = ensureBuilt(log);
   // Built here, once and before any worker starts, rather than inside a suite's timeout;
-  // workers' ensureHelm()/ensureDockerfileLint() then find them in the cache.
+  // workers' ensureHelm()/ensureDockerfileLint()/ensureGitleaks() then find them in the cache.
   ensureHelm(log);
   ensureDockerfileLint(log);
+  // The runner finds it like the image provides it: through OPENCODE_GITLEAKS.
+  process.env.OPENCODE_GITLEAKS = ensureGitleaks(log);
   process.env[ENV.binDir] = binDir;
   if (process.env.USE_EXISTING_CLUSTER === 'true') {
     if (!process.env.KUBECONFIG)
