@@ -64,7 +64,11 @@ describe('token over an authenticated http remote', () => {
       expect(h).not.toContain(TOKEN);
       expect(h).not.toContain(encoded);
     }
-    const clone = join(sb.workspace, readdirSync(sb.workspace)[0]!);
+    // The clone is the one entry besides the shared dependency cache.
+    const clone = join(
+      sb.workspace,
+      readdirSync(sb.workspace).find((e) => e !== '.cache')!,
+    );
     expect(readFileSync(join(clone, '.git', 'config'), 'utf8')).toContain(
       `url = ${http!.url}/remote.git`,
     );

@@ -116,9 +116,9 @@ describe('plain git forge', () => {
     sb = sandbox('node-basic', { withWorkBranch: true });
     const before = sb.sha('develop')!;
     const mainBefore = sb.sha('main');
-    // The change and the one repair round both break the tests.
-    ollama.script([planFor(/^docs:src\/math\.js$/), BREAKING_EDIT, BREAKING_EDIT]);
-    const { outcome } = await run().result;
+    // A bugfix (the FIXME) whose change and one repair round both break the tests.
+    ollama.script([planFor(/^todo:src\/math\.js/), BREAKING_EDIT, BREAKING_EDIT]);
+    const { outcome } = await run({ policy: { rampUp: false } }).result;
     expect(outcome).toMatchObject({ phase: 'Failed', failure: { reason: 'TestsFailed' } });
     expect(outcome.tests?.passed).toBe(false);
     expect(outcome.tests?.outputTail).toMatch(/fail/i);

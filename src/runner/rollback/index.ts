@@ -61,10 +61,9 @@ export async function runRollback(
       outcome.tests = testsStatus(s.ctx, err.tests);
     return { outcome, report };
   } finally {
-    if (s && !opts.keepWorkdir) {
-      await rm(s.ctx.dir, { recursive: true, force: true });
-      await s.ctx.bench?.cleanup();
-    }
+    // The bench holds only scratch (exported trees are removed after each check).
+    await s?.ctx.bench?.cleanup();
+    if (s && !opts.keepWorkdir) await rm(s.ctx.dir, { recursive: true, force: true });
   }
 }
 

@@ -88,7 +88,7 @@ export class TestBench {
   }
 
   async cleanup(): Promise<void> {
-    if (!this.o.keep) await rm(this.o.root, { recursive: true, force: true });
+    await rm(this.o.root, { recursive: true, force: true });
   }
 
   private dirs() {

@@ -43,10 +43,9 @@ export async function runWorkflow(
       report: ctx?.report ?? emptyReport,
     };
   } finally {
-    if (ctx && !opts.keepWorkdir) {
-      await rm(ctx.dir, { recursive: true, force: true });
-      await ctx.bench?.cleanup();
-    }
+    // The bench holds only scratch (exported trees are removed after each check).
+    await ctx?.bench?.cleanup();
+    if (ctx && !opts.keepWorkdir) await rm(ctx.dir, { recursive: true, force: true });
   }
 }
 
