@@ -16,8 +16,3 @@ export async function trackedFiles(dir: string): Promise<string[]> {
     .filter((f) => f && !SKIP.test(f))
     .sort();
 }
-
-export const isTestFile = (p: string) =>
-  /(^|\/)(test|tests|__tests__|spec)\/|[._-](test|spec)\.[a-z]+$|(^|\/)test_[^/]+\.py$|_test\.go$/i.test(
-    p,
-  );

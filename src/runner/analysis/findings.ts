@@ -5,8 +5,8 @@ import { basename, extname, join } from 'node:path';
 import type { ForgeIssue } from '../forge/types.ts';
 import type { TestRun } from '../testing/run-tests.ts';
 import type { Candidate } from '../types.ts';
+import { isTestFile } from '../files/kinds.ts';
 import type { CoverageReport } from './coverage.ts';
-import { isTestFile } from './files.ts';
 import { classifyIssue } from './rank.ts';
 
 export interface IssueLabels {

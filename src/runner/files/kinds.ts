@@ -30,7 +30,9 @@ export function isTestFile(path: string): boolean {
     /_spec\.rb$/.test(p) ||
     // xUnit naming is CamelCase: `CalcTest.java`, `CalcTests.cs`, `CalcIT.java`,
     // `CalcSpec.scala`; `Latest.java` or `Contest.kt` are not tests.
-    /[a-z0-9_](Test|Tests|TestCase|IT|Spec|Suite)\.(java|kt|kts|cs|scala|groovy|php|swift)$/.test(path)
+    /[a-z0-9_](Test|Tests|TestCase|IT|Spec|Suite)\.(java|kt|kts|cs|scala|groovy|php|swift)$/.test(
+      path,
+    )
   );
 }
 
