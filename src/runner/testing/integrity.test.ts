@@ -498,6 +498,14 @@ describe('testIntegrityViolation: existing tests are append-only', () => {
         RS.replace('        assert_eq!', '        return;\n        assert_eq!'),
       ),
     ).toMatch(/inside the existing test 'adds'/);
+    const nested = `pub mod inner {\n    pub fn f() -> i32 { 1 }\n\n    #[cfg(test)]\n    mod tests {\n        #[test]\n        fn f_is_one() {\n            assert_eq!(super::f(), 1);\n        }\n    }\n}\n`;
+    expect(
+      check('src/lib.rs', nested, nested.replace('super::f(), 1', 'super::f(), super::f()')),
+    ).toMatch(/changes existing test code in src\/lib\.rs \(line 8/);
+    expect(check('src/lib.rs', nested, nested.replace('{ 1 }', '{ 2 - 1 }'))).toBeUndefined();
+    expect(check('src/lib.rs', nested, `#[cfg(any())]\n${nested}`)).toMatch(
+      /`#\[cfg\(any\(\)\)\]`/,
+    );
     const loose = '#[test]\nfn a() {\n    assert!(ok());\n}\n';
     expect(check('src/util.rs', loose, loose.replace('assert!(ok());', 'assert!(true);'))).toMatch(
       /changes existing test code/,

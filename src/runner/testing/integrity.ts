@@ -121,14 +121,23 @@ type Mode = 'test' | 'rust-source' | 'new-test';
 
 const TESTISH = new Set<ItemKind>(['test', 'group', 'hook']);
 
-/** Top-level items of a Rust source that are tests: #[test] fns, #[cfg(test)] items. */
+/**
+ * The items of a Rust source that are tests, outermost only: #[test]
+ * functions and #[cfg(test)] items, at any depth (a `mod tests` inside
+ * another module counts).
+ */
 function rustTestRegions(o: Outline): Array<[number, number]> {
-  const kids = o.children.get(-1) ?? [];
+  const found: Array<[number, number]> = [];
+  for (const [scope, kids] of o.children) {
+    kids.forEach((s, idx) => {
+      if (o.kindOf(s) !== 'test' && !/#\s*\[\s*cfg\s*\(\s*test\s*\)\s*\]/.test(o.headOf(s))) return;
+      const to = kids[idx + 1] ?? (scope < 0 ? o.raw.length : o.blockEnd[scope]!);
+      found.push([s, lastCodeLine(o, s, to)]);
+    });
+  }
+  found.sort((a, b) => a[0] - b[0]);
   const out: Array<[number, number]> = [];
-  kids.forEach((s, idx) => {
-    if (o.kindOf(s) !== 'test' && !/#\s*\[\s*cfg\s*\(\s*test\s*\)\s*\]/.test(o.headOf(s))) return;
-    out.push([s, lastCodeLine(o, s, kids[idx + 1] ?? o.raw.length)]);
-  });
+  for (const r of found) if (!out.length || r[0] > out[out.length - 1]![1]) out.push(r);
   return out;
 }
 
@@ -163,7 +172,18 @@ function compareExisting(
   // Which existing lines are protected, and for a Rust source, in which region.
   const region = new Int32Array(n).fill(mode === 'test' ? 0 : -1);
   if (mode === 'rust-source') {
-    rustTestRegions(B).forEach(([s, e], r) => region.fill(r, s, e + 1));
+    const regions = rustTestRegions(B);
+    regions.forEach(([s, e], r) => region.fill(r, s, e + 1));
+    // A nested test module keeps the heads of the modules around it: an
+    // attribute there (`#[cfg(any())]`) would drop it.
+    let id = regions.length;
+    for (const [s] of regions) {
+      for (let o = B.opener[s]!, depth = 0; o >= 0 && depth <= MAX_DEPTH; depth++) {
+        const head = B.item[o]!;
+        if (region[head]! < 0) region.fill(id++, head, o + 1);
+        o = B.opener[head]!;
+      }
+    }
   }
   const kept: number[] = [];
   for (let i = 0; i < n; i++) if (region[i]! >= 0 && B.raw[i]!.trim() !== '') kept.push(i);
