@@ -98,7 +98,7 @@ export async function applyEdits(
       maxLineLength: policy.maxLineLength ?? DEFAULT_MAX_LINE_LENGTH,
     }) ??
     scopeViolation(policy.type, changes) ??
-    testIntegrityViolation(changes);
+    testIntegrityViolation(changes, { packageName: await packageName(repoDir) });
   if (violation !== undefined) return rejected(violation);
 
   let linesChanged = 0;
@@ -154,4 +154,16 @@ function addedHidden(search: string, replace: string): string | undefined {
     count.set(c, n - 1);
   }
   return undefined;
+}
+
+/** The repository's own package name: a new test may import the code under test by it. */
+async function packageName(repoDir: string): Promise<string | undefined> {
+  const disk = await checkPathOnDisk(repoDir, 'package.json');
+  if (!disk.ok || !disk.exists) return undefined;
+  try {
+    const name = (JSON.parse(await readFile(disk.abs, 'utf8')) as { name?: unknown }).name;
+    return typeof name === 'string' ? name : undefined;
+  } catch {
+    return undefined;
+  }
 }
