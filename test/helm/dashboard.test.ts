@@ -7,12 +7,13 @@
 // values, must then return data, and the operator's /metrics must pass
 // `promtool check metrics`.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { LABEL_COUNTED } from '../../src/controllers/accounting.ts';
 import { LocalExecutor } from '../../src/controllers/local-executor.ts';
+import { GIT_CONFIG_ENV } from '../../src/runner/git/git-client.ts';
 import { ManualClock } from '../../src/kube/clock.ts';
 import type { Manager } from '../../src/operator/manager.ts';
 import { startGitHubDouble, type GitHubDouble } from '../doubles/github/server.ts';
@@ -123,12 +124,12 @@ beforeAll(async () => {
   await installCrds();
   gh = await startGitHubDouble({ token: TOKEN });
   sb = sandbox('node-coverage');
-  // The runner clones https://github.com/acme/lib.git; git's own URL rewriting
-  // (in the runner's HOME) sends it to the bare repository the double serves.
-  const home = join(sb.root, 'home');
-  mkdirSync(home);
+  // The runner clones https://github.com/acme/lib.git; git's own URL rewriting,
+  // in the one config file a deployer may give the runner, sends it to the
+  // bare repository the double serves.
+  const gitConfig = join(sb.root, 'runner.gitconfig');
   writeFileSync(
-    join(home, '.gitconfig'),
+    gitConfig,
     `[url "file://${sb.bare}"]\n\tinsteadOf = https://github.com/acme/${TARGET}.git\n`,
   );
 
@@ -139,7 +140,7 @@ beforeAll(async () => {
     httpAddresses: ['127.0.0.1:0'],
     forgeFactory: doubleForgeFactory(gh),
     executor: ({ api, logger }) =>
-      new LocalExecutor({ core: api.core, logger, env: { HOME: home } }),
+      new LocalExecutor({ core: api.core, logger, env: { [GIT_CONFIG_ENV]: gitConfig } }),
   });
   manager = h.manager;
   logs = h.logs;

@@ -72,24 +72,31 @@ export function configEnv(
   return env;
 }
 
+/** The one git config file the runner reads besides the clone's: set by whoever deploys it. */
+export const GIT_CONFIG_ENV = 'OPENCODE_GIT_CONFIG';
+
 /** What every git command runs with, besides the config above. */
-const DEFENSIVE_ENV = {
-  GIT_TERMINAL_PROMPT: '0',
-  GIT_LITERAL_PATHSPECS: '1',
-  GIT_NO_REPLACE_OBJECTS: '1',
-  // Neither the machine's nor the user's config: a credential helper, an
-  // include or a filter there would run with our token in reach.
-  GIT_CONFIG_NOSYSTEM: '1',
-  GIT_CONFIG_GLOBAL: '/dev/null',
-  GIT_ATTR_NOSYSTEM: '1',
-} as const;
+function defensiveEnv(): Record<string, string> {
+  return {
+    GIT_TERMINAL_PROMPT: '0',
+    GIT_LITERAL_PATHSPECS: '1',
+    GIT_NO_REPLACE_OBJECTS: '1',
+    // Neither the machine's nor the user's config: a credential helper, an
+    // include or a filter there would run with our token in reach. A deployer
+    // who needs URL rewrites to a mirror or a CA bundle names one file in
+    // OPENCODE_GIT_CONFIG; the hardening above still wins over it.
+    GIT_CONFIG_NOSYSTEM: '1',
+    GIT_CONFIG_GLOBAL: process.env[GIT_CONFIG_ENV] || '/dev/null',
+    GIT_ATTR_NOSYSTEM: '1',
+  };
+}
 
 /** The environment every git command of the runner gets, token header included when given. */
 export function defensiveGitEnv(
   token: string | undefined,
   remoteUrl: string | undefined,
 ): Record<string, string> {
-  return { ...configEnv(token, remoteUrl), ...DEFENSIVE_ENV };
+  return { ...configEnv(token, remoteUrl), ...defensiveEnv() };
 }
 
 export class GitClient {
