@@ -71,7 +71,7 @@ test('serves health and metrics, logs JSON, and on SIGTERM releases the Lease an
       input: metrics,
       encoding: 'utf8',
     });
-    expect(promtool.error).toBeUndefined(); // promtool comes with Debian's prometheus package (.ci/run installs it)
+    expect(promtool.error).toBeUndefined(); // promtool comes with Debian's prometheus package (the global setup installs it when missing)
     expect({ code: promtool.status, out: promtool.stdout + promtool.stderr }).toEqual({
       code: 0,
       out: '',

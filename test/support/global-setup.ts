@@ -6,6 +6,7 @@ import { ensureGitleaks } from '../../tools/gitleaks/build.ts';
 import { ensureHelm } from '../../tools/helm/build.ts';
 import { ensureBuilt } from '../controlplane/build.ts';
 import { ControlPlane } from '../controlplane/controlplane.ts';
+import { ensureDebianPackage } from './debian.ts';
 import { ENV } from './env.ts';
 
 declare global {
@@ -19,6 +20,10 @@ export default async function globalSetup(): Promise<void> {
   // workers' ensureHelm()/ensureDockerfileLint()/ensureGitleaks() then find them in the cache.
   ensureHelm(log);
   ensureDockerfileLint(log);
+  ensureDebianPackage('prometheus', 'promtool', log, [
+    'systemctl stop prometheus',
+    'service prometheus stop',
+  ]);
   // The runner finds it like the image provides it: through OPENCODE_GITLEAKS.
   process.env.OPENCODE_GITLEAKS = ensureGitleaks(log);
   process.env[ENV.binDir] = binDir;

@@ -1,0 +1,34 @@
+// Debian packages the integration suites use as real tools (promtool and the
+// Prometheus server, from Debian's prometheus package): installed by the
+// global setup when missing, so `npm test` alone works on a fresh machine,
+// not only through .ci/run.
+import { spawnSync } from 'node:child_process';
+
+const onPath = (cmd: string) =>
+  spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+
+/** Installs `pkg` with apt-get when `command` is not on PATH; throws with what to do otherwise. */
+export function ensureDebianPackage(
+  pkg: string,
+  command: string,
+  log: (m: string) => void,
+  after: string[] = [],
+): void {
+  if (onPath(command)) return;
+  if (process.getuid?.() !== 0 || !onPath('apt-get'))
+    throw new Error(
+      `${command} is missing: install Debian's ${pkg} package (apt-get install ${pkg}) and run the tests again`,
+    );
+  log(`installing Debian's ${pkg} package for ${command} (once)`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  for (const args of [
+    ['update', '-qq'],
+    ['install', '-y', '-qq', '--no-install-recommends', pkg],
+  ]) {
+    const r = spawnSync('apt-get', args, { env, encoding: 'utf8' });
+    if (r.status !== 0)
+      throw new Error(`apt-get ${args.join(' ')} failed: ${(r.stderr || r.stdout).slice(-2000)}`);
+  }
+  // Packages that start a service on install (prometheus does): the suites start their own.
+  for (const cmd of after) spawnSync('sh', ['-c', cmd], { stdio: 'ignore' });
+}
