@@ -15,6 +15,7 @@ import {
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { scopeViolation } from '../../edits/scope.ts';
+import { scrubbedEnv } from '../../testing/run-tests.ts';
 import { fitToPolicy, wholeFileBlock, type FileChange, type Rule } from './types.ts';
 
 const CONFIGS = /^(eslint\.config\.(js|mjs|cjs|ts|mts|cts)|\.eslintrc(\.(js|cjs|json|ya?ml))?)$/;
@@ -25,7 +26,8 @@ function runEslint(bin: string, cwd: string): Promise<number> {
     execFile(
       process.execPath,
       [bin, '--fix', '.'],
-      { cwd, timeout: 120_000, maxBuffer: 16 * 1024 * 1024 },
+      // The repository's eslint and config are its code: none of the runner's secrets.
+      { cwd, env: scrubbedEnv(), timeout: 120_000, maxBuffer: 16 * 1024 * 1024 },
       (err) => {
         resolve(err ? (typeof err.code === 'number' ? err.code : 2) : 0);
       },
@@ -49,6 +51,8 @@ export const lintFixRule: Rule = {
     }
     if (!pkg.devDependencies?.eslint && !pkg.dependencies?.eslint) return undefined;
     if (!tracked.some((p) => CONFIGS.test(p))) return undefined;
+    // An eslint committed to the repository is not the one its lockfile installs.
+    if (tracked.some((p) => p.split('/').includes('node_modules'))) return undefined;
     const binLink = join(dir, 'node_modules/.bin/eslint');
     if (
       !(await access(binLink).then(
