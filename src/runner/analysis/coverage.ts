@@ -1,12 +1,15 @@
 // Coverage readers: lcov, istanbul's coverage-summary.json, cobertura XML and
 // Go cover profiles. Each returns line coverage in percent plus per-file
 // figures (for "low coverage" candidates), or undefined when it cannot parse.
+// When the repository writes no report, line coverage is measured from V8's
+// output of the Node processes the tests ran (v8-coverage.ts).
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { readV8Coverage } from './v8-coverage.ts';
 
 export interface CoverageReport {
   percent: number;
-  source: 'lcov' | 'istanbul-summary' | 'cobertura' | 'go';
+  source: 'lcov' | 'istanbul-summary' | 'cobertura' | 'go' | 'v8';
   files: { path: string; percent: number }[];
 }
 
@@ -120,4 +123,16 @@ export async function readCoverage(dir: string): Promise<CoverageReport | undefi
     if (r) return { ...r, percent: Math.round(r.percent * 100) / 100 };
   }
   return undefined;
+}
+
+/**
+ * The run's coverage: the report the repository wrote itself, else the line
+ * coverage measured from the V8 coverage files in `v8Dir` (NODE_V8_COVERAGE
+ * of the test step), else undefined.
+ */
+export async function coverageOf(
+  dir: string,
+  v8Dir: string | undefined,
+): Promise<CoverageReport | undefined> {
+  return (await readCoverage(dir)) ?? (v8Dir ? await readV8Coverage(v8Dir, dir) : undefined);
 }

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { Logger } from '../../util/logger.ts';
 import type { GitClient } from '../git/git-client.ts';
 import { runTests, type RunTestsOptions, type TestRun } from '../testing/run-tests.ts';
@@ -79,6 +79,7 @@ export class TestBench {
       }
       const tests = await (this.o.runTests ?? runTests)(dir, this.o.testCommand, {
         ...opts,
+        env: this.env(dir),
         timeoutSeconds: this.o.testTimeoutSeconds,
       });
       return { setup, tests };
@@ -103,8 +104,13 @@ export class TestBench {
     return { writable: [home, tmp, cache], hidden: [this.o.clone] };
   }
 
-  /** A private home and temp dir; package managers' caches in the shared cache dir. */
-  private env(): Record<string, string> {
+  /**
+   * A private home and temp dir; package managers' caches in the shared cache
+   * dir. For the test step (`tests`: the exported tree) coverage is measured
+   * even when the repository does not ask for it: Node writes V8 coverage to a
+   * fresh directory outside the tree, and `go test` a cover profile into it.
+   */
+  private env(tests?: string): Record<string, string> {
     const { home, tmp, cache } = this.dirs();
     const env: Record<string, string> = {
       HOME: home,
@@ -124,6 +130,11 @@ export class TestBench {
     // rustup finds its toolchains under the real home; they are only read.
     const rustup = process.env.RUSTUP_HOME ?? join(homedir(), '.rustup');
     if (existsSync(rustup)) env.RUSTUP_HOME = rustup;
+    if (tests) {
+      env.NODE_V8_COVERAGE = join(tmp, `v8-coverage-${basename(tests)}`);
+      // GOFLAGS entries are space-separated: a path with a space cannot go in.
+      if (!/\s/.test(tests)) env.GOFLAGS += ` -coverprofile=${join(tests, 'coverage.out')}`;
+    }
     return env;
   }
 }

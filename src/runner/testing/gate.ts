@@ -4,8 +4,9 @@
 //  - the tests pass;
 //  - they executed at least one test, and no fewer than the baseline did
 //    (a suite that quietly runs less is weaker, whatever its exit code);
-//  - a `tests` improvement raises coverage; without a baseline figure that
-//    cannot be shown, and the change is not kept.
+//  - a `tests` improvement raises coverage (the repository's own report, or
+//    the runner's measurement for Node and Go); without a figure that cannot
+//    be shown, and the change is not kept.
 import type { ImprovementType } from '../../crds/index.ts';
 import type { NoChangeReason } from '../outcome.ts';
 import type { TestRun } from './run-tests.ts';
@@ -60,7 +61,7 @@ export function gate(input: {
         reason: 'CoverageNotRaised',
         message:
           b === undefined
-            ? 'a tests improvement must raise coverage, and the tests report none: configure the test command to write a coverage report (lcov, istanbul summary, cobertura, Go cover profile)'
+            ? 'a tests improvement must raise coverage, and none could be read or measured: configure the test command to write a coverage report (lcov, istanbul summary, cobertura, Go cover profile); plain Node and Go are measured without one'
             : `coverage did not rise (${b}% -> ${a ?? 'n/a'}%)`,
       };
   }

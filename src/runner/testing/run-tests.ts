@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { secrets } from '../../util/logger.ts';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { COVERAGE_FILES, readCoverage, type CoverageReport } from '../analysis/coverage.ts';
+import { COVERAGE_FILES, coverageOf, type CoverageReport } from '../analysis/coverage.ts';
 import { wrap, type Isolation, type SandboxMounts } from '../sandbox/isolation.ts';
 import { countExecutedTests } from './test-count.ts';
 
@@ -60,8 +60,13 @@ export async function runTests(
   command: string,
   opts: RunTestsOptions,
 ): Promise<TestRun> {
-  // A report committed to the repository must not pass for this run's coverage.
-  await Promise.all(COVERAGE_FILES.map(([f]) => rm(join(dir, f), { force: true })));
+  // A report committed to the repository must not pass for this run's coverage,
+  // nor V8 output left from before (NODE_V8_COVERAGE: where Node measures it).
+  const v8Dir = opts.env?.NODE_V8_COVERAGE;
+  await Promise.all([
+    ...COVERAGE_FILES.map(([f]) => rm(join(dir, f), { force: true })),
+    ...(v8Dir ? [rm(v8Dir, { recursive: true, force: true })] : []),
+  ]);
   const started = Date.now();
   const tailChars = opts.tailChars ?? OUTPUT_TAIL_CHARS;
   const chunks: Buffer[] = [];
@@ -109,7 +114,10 @@ export async function runTests(
   killGroup('SIGKILL');
   const output = Buffer.concat(chunks).toString('utf8');
   const count = countExecutedTests(output);
-  const coverage = await readCoverage(dir);
+  // The repository's own report wins; else what V8 measured, read once and dropped.
+  const coverage = await coverageOf(dir, v8Dir).finally(() =>
+    v8Dir ? rm(v8Dir, { recursive: true, force: true }) : undefined,
+  );
   let outputTail = secrets.redact(output.slice(-tailChars * 2)).slice(-tailChars);
   if (timedOut) outputTail += `\n[opencode] timed out after ${opts.timeoutSeconds}s`;
   return {
