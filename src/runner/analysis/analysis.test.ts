@@ -59,9 +59,22 @@ describe('coverage readers', () => {
     );
     expect(r?.percent).toBe(75);
     expect(r?.files).toEqual([
-      { path: 'src/a.js', percent: 50 },
-      { path: 'src/b.js', percent: 100 },
+      { path: 'src/a.js', percent: 50, found: 10, hit: 5 },
+      { path: 'src/b.js', percent: 100, found: 10, hit: 10 },
     ]);
+  });
+
+  it('leaves test files out of the figure the gate compares', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'oc-cov-'));
+    mkdirSync(join(dir, 'coverage'));
+    writeFileSync(
+      join(dir, 'coverage', 'lcov.info'),
+      `SF:${dir}/src/a.js\nLF:10\nLH:5\nend_of_record\nSF:${dir}/test/a.test.js\nLF:90\nLH:90\nend_of_record\n`,
+    );
+    const r = await readCoverage(dir);
+    expect(r?.percent).toBe(50);
+    expect(r?.files.map((f) => f.path)).toEqual([`${dir}/src/a.js`]);
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('reads an istanbul summary', () => {

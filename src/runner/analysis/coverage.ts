@@ -5,18 +5,19 @@
 // output of the Node processes the tests ran (v8-coverage.ts).
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { isTestFile } from '../files/kinds.ts';
 import { readV8Coverage } from './v8-coverage.ts';
 
 export interface CoverageReport {
   percent: number;
   source: 'lcov' | 'istanbul-summary' | 'cobertura' | 'go' | 'v8';
-  files: { path: string; percent: number }[];
+  files: { path: string; percent: number; found?: number; hit?: number }[];
 }
 
 const pct = (hit: number, total: number) => (total === 0 ? 100 : (hit / total) * 100);
 
 export function parseLcov(text: string): CoverageReport | undefined {
-  const files: { path: string; percent: number }[] = [];
+  const files: CoverageReport['files'] = [];
   let hit = 0;
   let found = 0;
   let file = '';
@@ -28,7 +29,7 @@ export function parseLcov(text: string): CoverageReport | undefined {
     else if (line.startsWith('LH:')) fh = Number(line.slice(3));
     else if (line.startsWith('LF:')) ff = Number(line.slice(3));
     else if (line === 'end_of_record') {
-      files.push({ path: file, percent: pct(fh, ff) });
+      files.push({ path: file, percent: pct(fh, ff), found: ff, hit: fh });
       hit += fh;
       found += ff;
     }
@@ -48,7 +49,13 @@ export function parseIstanbulSummary(text: string): CoverageReport | undefined {
   if (!total || typeof total.pct !== 'number') return undefined;
   const files = Object.entries(json)
     .filter(([k]) => k !== 'total')
-    .map(([path, v]) => ({ path, percent: Number(v.lines?.pct ?? 0) }));
+    .map(([path, v]) => ({
+      path,
+      percent: Number(v.lines?.pct ?? 0),
+      ...(typeof v.lines?.total === 'number' && typeof v.lines.covered === 'number'
+        ? { found: v.lines.total, hit: v.lines.covered }
+        : {}),
+    }));
   return { percent: total.pct, source: 'istanbul-summary', files };
 }
 
@@ -110,6 +117,22 @@ export const COVERAGE_FILES: [string, (t: string) => CoverageReport | undefined]
   ['cover.out', parseGoCover],
 ];
 
+/**
+ * The figure over the code under test only: a report that instruments the
+ * test files too would let a redundant test raise coverage by its own lines.
+ * Needs per-file line counts (lcov, istanbul); other reports stay as they are.
+ */
+function withoutTestFiles(r: CoverageReport, dir: string): CoverageReport {
+  const round = (n: number) => Math.round(n * 100) / 100;
+  if (!r.files.length || r.files.some((f) => f.found === undefined))
+    return { ...r, percent: round(r.percent) };
+  const rel = (p: string) => (p.startsWith(`${dir}/`) ? p.slice(dir.length + 1) : p);
+  const code = r.files.filter((f) => !isTestFile(rel(f.path)));
+  const found = code.reduce((n, f) => n + f.found!, 0);
+  const hit = code.reduce((n, f) => n + f.hit!, 0);
+  return { ...r, files: code, percent: round(pct(hit, found)) };
+}
+
 /** Reads the first coverage report the repository produced, if any. */
 export async function readCoverage(dir: string): Promise<CoverageReport | undefined> {
   for (const [file, parse] of COVERAGE_FILES) {
@@ -120,7 +143,7 @@ export async function readCoverage(dir: string): Promise<CoverageReport | undefi
       continue;
     }
     const r = parse(text);
-    if (r) return { ...r, percent: Math.round(r.percent * 100) / 100 };
+    if (r) return withoutTestFiles(r, dir);
   }
   return undefined;
 }

@@ -22,6 +22,7 @@ describe('checkPathSyntax', () => {
     ['lone\uD800.ts', 'U+D800'],
     ['unassigned\u0378.ts', 'U+0378'],
     ['variation\uFE0F.ts', 'U+FE0F'],
+    ['src/math\u2800.js', 'U+2800'], // BRAILLE PATTERN BLANK: renders as nothing
   ])('refuses %j (invisible or control character %s)', (path, cp) => {
     expect(refused(path)).toMatch(`has an invisible, control or bidi character (${cp})`);
   });
@@ -43,6 +44,12 @@ describe('checkPathSyntax', () => {
     ['src/ a.ts', /starting or ending with a space/],
     ['src/a.ts ', /starting or ending with a space/],
     ['.Git/config', /inside \.git/],
+    ['.git./config', /inside \.git/],
+    ['GIT~1/config', /inside \.git/],
+    ['.git::$INDEX_ALLOCATION/config', /treats specially/],
+    ['src/time:zone.ts', /treats specially/],
+    ['*', /treats specially/],
+    ['src/?.js', /treats specially/],
     ['e\u0301.md', /NFC/],
   ])('refuses %j', (path, message) => {
     expect(refused(path)).toMatch(message);
@@ -52,7 +59,6 @@ describe('checkPathSyntax', () => {
     'src/a-b.ts',
     'src/a--force.ts',
     'docs/My Guide.md',
-    'src/time:zone.ts',
     'docs/café.md',
     'docs/日本語.md',
     'app/[id]/page.tsx',

@@ -13,8 +13,10 @@ import picomatch from 'picomatch';
  * and paragraph separators (Zl, Zp), and every Default_Ignorable_Code_Point
  * (HANGUL FILLER U+3164, variation selectors…), which render as nothing.
  */
+// U+2800 BRAILLE PATTERN BLANK renders as nothing but is a letter-like symbol,
+// not default-ignorable: the one blank the categories miss.
 export const HIDDEN_CHAR =
-  /[\p{Cc}\p{Cf}\p{Co}\p{Cn}\p{Cs}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}]/u;
+  /[\p{Cc}\p{Cf}\p{Co}\p{Cn}\p{Cs}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}\u2800]/u;
 const HIDDEN_CHARS = new RegExp(HIDDEN_CHAR.source, 'gu');
 
 /** Whitespace other than the ASCII space (NO-BREAK SPACE, IDEOGRAPHIC SPACE…). */
@@ -98,7 +100,18 @@ export function checkPathSyntax(raw: string, protectedPaths: string[]): PathChec
   if (parts.some((p) => p !== p.trim())) {
     return { ok: false, message: `path ${shown} has a name starting or ending with a space` };
   }
-  if (parts.some((p) => p.toLowerCase() === '.git')) {
+  // `*` and `?` are globs to every shell and tool, and forbidden on Windows; `:`
+  // starts NTFS streams (`.git::$INDEX_ALLOCATION`). `[id].tsx` stays allowed:
+  // git takes every path literally here.
+  if (/[*?:]/.test(path)) {
+    return {
+      ok: false,
+      message: `path ${shown} has a character git or a shell treats specially (* ? :)`,
+    };
+  }
+  // `.git`, and what NTFS or a case-insensitive checkout reads as `.git`:
+  // `.git.`, `.git ` and the 8.3 short name `GIT~1`.
+  if (parts.some((p) => p.replace(/[. ]+$/, '').toLowerCase() === '.git' || /^git~\d+$/i.test(p))) {
     return { ok: false, message: `path ${path} is inside .git` };
   }
   const hit = protectedBy(path, protectedPaths);

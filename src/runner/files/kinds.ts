@@ -99,6 +99,8 @@ export function mayHoldTests(path: string): boolean {
 /** Prose: what a `documentation` improvement may change freely. */
 export function isDocFile(path: string): boolean {
   const p = path.toLowerCase();
+  // Code is code wherever it lives: `docs/example.test.js` runs with the tests.
+  if (isTestFile(p) || codeLanguage(p) !== undefined) return false;
   return (
     /\.(md|markdown|mdx|rst|adoc|txt)$/.test(p) ||
     /(^|\/)(docs?)\//.test(p) ||

@@ -4,7 +4,8 @@
 //   - the runner's processes, and so their environment, are invisible
 //     (a fresh /proc shows only the sandbox's own);
 //   - every mount is read-only except the exported tree, a private home,
-//     a private temporary directory and the dependency caches;
+//     a private temporary directory, a private /dev/shm and the dependency
+//     caches;
 //   - the runner's clone (its .git, config and state files) is covered by
 //     an empty tmpfs.
 // When the kernel or the container refuses user namespaces, the code runs
@@ -48,8 +49,11 @@ const SCRIPT = [
   '  shift',
   'done',
   'shift',
+  // A private /dev/shm; /dev itself goes read-only with the rest (device
+  // nodes stay writable on a read-only mount).
+  '[ -d /dev/shm ] && mount -t tmpfs -o size=256m,mode=1777 opencode-shm /dev/shm',
   "awk '{print $5}' /proc/self/mountinfo | while IFS= read -r m; do",
-  '  case "$m" in /proc|/proc/*|/dev|/dev/*|/sys|/sys/*) continue ;; esac',
+  '  case "$m" in /proc|/proc/*|/sys|/sys/*|/dev/shm|/dev/pts|/dev/mqueue) continue ;; esac',
   '  keep=no',
   '  for w in $OPENCODE_SANDBOX_WRITABLE; do [ "$m" = "$w" ] && keep=yes; done',
   '  [ $keep = yes ] && continue',

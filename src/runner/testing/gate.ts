@@ -54,6 +54,16 @@ export function gate(input: {
   if (input.type === 'tests') {
     const b = before?.coverage;
     const a = after.coverage;
+    // The figure comes from code the change controls: it counts only when it
+    // comes from the same kind of report as the baseline's.
+    const from = (t: TestRun | undefined) => t?.coverageReport?.source;
+    if (b !== undefined && a !== undefined && from(before) !== from(after))
+      return {
+        ok: false,
+        kind: 'rejected',
+        reason: 'CoverageNotRaised',
+        message: `coverage came from a different report with the change (${from(before)} -> ${from(after)})`,
+      };
     if (b === undefined || a === undefined || a <= b)
       return {
         ok: false,

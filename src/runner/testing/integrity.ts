@@ -738,7 +738,7 @@ function neuteringIn(
   if (!lang) return undefined;
   const code = A.code[j]!;
   for (const c of NEUTERING) {
-    if (!applies(c, lang) || !c.re.test(code)) continue;
+    if (!applies(c, lang) || !c.re.test(c.raw ? A.raw[j]! : code)) continue;
     if (c.where === 'declaration' && !inDeclarationHead(A, j) && !runsAtLoad(A, j)) continue;
     return neutered(c, path, j, A.raw[j]!);
   }

@@ -18,8 +18,11 @@ export interface Construct {
     | 'build constraint'
     | 'test environment switch'
     | 'coverage exclusion'
+    | 'coverage forgery'
     | 'hidden code';
   re: RegExp;
+  /** Match the raw line, strings included (names of files the code could forge). */
+  raw?: boolean;
   /** Languages it applies to; all when absent. */
   langs?: readonly CodeLanguage[];
   /**
@@ -48,6 +51,14 @@ const FALSY = String.raw`(?:false|False|0|null|None|nil|undefined|''|"")`;
 const re = (source: string, flags = '') => new RegExp(source, flags);
 
 export const NEUTERING: readonly Construct[] = [
+  // coverage forgery: the gate reads coverage from reports the tests write;
+  // test code has no business naming them.
+  {
+    name: 'a coverage report or its location',
+    category: 'coverage forgery',
+    re: /lcov|coverage-(?:summary|final)|cobertura|NODE_V8_COVERAGE|coverprofile|coverage\.(?:out|xml)|\.nyc_output|\.coverage\b/i,
+    raw: true,
+  },
   // early termination: the runner sees a clean exit before any failure
   {
     name: 'process.exit',

@@ -316,4 +316,17 @@ describe('countExecutedTests', () => {
     expect(countExecutedTests(`${line}\n=${' in 1'.repeat(500_000)}\n`)).toBeUndefined();
     expect(Date.now() - t).toBeLessThan(3000);
   });
+
+  it("does not count a test file that ran no test (node 20 reports it under the file's path)", () => {
+    const tap =
+      'ok 1 - add\nok 2 - /tmp/x/test/strings.test.js\n1..2\n# tests 2\n# pass 2\n# fail 0\n';
+    expect(countExecutedTests(tap)).toMatchObject({ executed: 1 });
+    const spec =
+      '✔ add (0.8ms)\n✔ /tmp/x/test/strings.test.js (69.3ms)\nℹ tests 2\nℹ pass 2\nℹ fail 0\n';
+    expect(countExecutedTests(spec)).toMatchObject({ executed: 1 });
+    // A test that is merely named like a file, nested under its suite, still counts.
+    expect(
+      countExecutedTests('    ok 1 - reads a.js\nok 1 - suite\n# tests 2\n# pass 2\n'),
+    ).toMatchObject({ executed: 2 });
+  });
 });

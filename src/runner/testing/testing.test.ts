@@ -94,6 +94,9 @@ describe('runTests in namespaces', () => {
           'echo inside > here.txt && echo wrote-box',
           `echo x > ${home}/h.txt && echo wrote-home`,
           `echo x > ${dir}/escape.txt 2>/dev/null || echo outside-refused`,
+          'echo x > /dev/shm/opencode-escape-test && echo shm-private',
+          'echo x > /dev/opencode-escape-test 2>/dev/null || echo dev-refused',
+          'echo x > /dev/null && echo dev-null-ok',
           'cat /proc/1/environ | tr "\\0" "\\n" | grep -c OPENCODE_ || true',
           'echo "env: $OPENCODE_FORGE_TOKEN"',
         ].join('; '),
@@ -109,6 +112,11 @@ describe('runTests in namespaces', () => {
       // Only the sandbox's own few processes are visible.
       expect(Number(/pids: (\d+)/.exec(r.outputTail)?.[1])).toBeLessThan(8);
       expect(existsSync(join(dir, 'escape.txt'))).toBe(false);
+      expect(r.outputTail).toContain('shm-private');
+      expect(existsSync('/dev/shm/opencode-escape-test')).toBe(false);
+      expect(r.outputTail).toContain('dev-refused');
+      expect(existsSync('/dev/opencode-escape-test')).toBe(false);
+      expect(r.outputTail).toContain('dev-null-ok');
       expect(readFileSync(join(box, 'here.txt'), 'utf8')).toBe('inside\n');
     } finally {
       delete process.env.OPENCODE_FORGE_TOKEN;

@@ -49,7 +49,7 @@ async function applyAndTest(ctx: RunContext, proposal: Proposal) {
       proposal,
     };
   }
-  await refuseSecrets(ctx, applied.changedFiles);
+  await refuseSecrets(ctx, proposal, applied.changedFiles);
   const diff = await git.diff(applied.changedFiles);
   const base = {
     proposal,
@@ -100,9 +100,16 @@ export async function implement(
   return second.kind === 'failed' ? second : first;
 }
 
+// What else of a proposal reaches the remote besides file contents: commit
+// messages and the state files carry its title and rationale, trees its file
+// names. Scanned as one pseudo-file under this name.
+const PROPOSAL_TEXT = 'proposal-title-rationale-and-file-names.txt';
+
 /** A credential in the change ends the run before anything is tested, committed or pushed. */
-async function refuseSecrets(ctx: RunContext, paths: string[]): Promise<void> {
-  const files = [];
+async function refuseSecrets(ctx: RunContext, proposal: Proposal, paths: string[]): Promise<void> {
+  const files = [
+    { path: PROPOSAL_TEXT, content: [proposal.title, proposal.rationale, ...paths].join('\n') },
+  ];
   for (const path of paths) {
     const content = await readFile(join(ctx.dir, path), 'utf8').catch(() => undefined);
     if (content !== undefined) files.push({ path, content });
@@ -118,6 +125,6 @@ async function refuseSecrets(ctx: RunContext, paths: string[]): Promise<void> {
   await ctx.git.restore();
   throw new OperatorError(
     'SecretInDiff',
-    `the change contains a credential (rule ${hit.rule} in ${hit.path}${hit.line ? `:${hit.line}` : ''}, ${scan.scanner}); nothing was committed or pushed`,
+    `the change contains a credential (rule ${hit.rule} in ${hit.path === PROPOSAL_TEXT ? "the proposal's title, rationale or file names" : `${hit.path}${hit.line ? `:${hit.line}` : ''}`}, ${scan.scanner}); nothing was committed or pushed`,
   );
 }
