@@ -6,7 +6,7 @@ import { dirname } from 'node:path';
 import type { FileChange } from '../files/change.ts';
 import { testIntegrityViolation } from '../testing/integrity.ts';
 import type { ApplyResult, EditBlock, EditPolicy } from '../types.ts';
-import { diffLines } from './diff-stats.ts';
+import { diffLines } from '../files/line-diff.ts';
 import {
   contentLimitViolation,
   DEFAULT_MAX_FILE_BYTES,

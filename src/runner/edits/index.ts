@@ -1,6 +1,6 @@
 export { parseEditBlocks, formatEditBlocks, cleanPathLine, type ParseResult } from './parse.ts';
 export { applyEdits, type ApplyOptions } from './apply.ts';
-export { diffLines, type LineDiff } from './diff-stats.ts';
+export { diffLines, type LineDiff } from '../files/line-diff.ts';
 export { checkPathSyntax, hiddenChars, HIDDEN_CHAR, protectedBy } from './paths.ts';
 export { protectionViolation } from './protect.ts';
 export {

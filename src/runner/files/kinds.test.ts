@@ -1,6 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
 import { codeLanguage, isTestFile, mayHoldTests } from './kinds.ts';
-import { firstLostLine } from './line-diff.ts';
 import { lex } from './lex.ts';
 
 describe('isTestFile', () => {
@@ -82,14 +81,5 @@ describe('lex', () => {
     expect(py.carried[1]).toBe(2);
     const rs = lex("fn f<'a>(x: &'a str) -> char { '{' } // }", 'rust');
     expect(rs.skeleton[0]!.trimEnd()).toBe("fn f<'a>(x: &'a str) -> char { ' ' }");
-  });
-});
-
-describe('firstLostLine', () => {
-  it('points at the first line a change drops or rewrites', () => {
-    expect(firstLostLine(['a', 'b', 'c'], ['a', 'x', 'b', 'c', 'd'])).toBe(-1);
-    expect(firstLostLine(['a', 'b', 'c'], ['a', 'B', 'c'])).toBe(1);
-    expect(firstLostLine(['a', '}', 'b', '}'], ['a', 'b', '}'])).toBe(1);
-    expect(firstLostLine(['a', 'b'], [])).toBe(0);
   });
 });

@@ -1,6 +1,6 @@
 import type { ImprovementType } from '../../../crds/index.ts';
 import type { Logger } from '../../../util/logger.ts';
-import { diffLines } from '../../edits/diff-stats.ts';
+import { diffLines } from '../../files/line-diff.ts';
 import type { EditBlock, EditLimits } from '../../types.ts';
 import type { RepoFile } from '../scan.ts';
 
