@@ -54,9 +54,10 @@ export function isBuilt(dir = binDir()): boolean {
   return BINARIES.every((b) => existsSync(join(dir, b)));
 }
 
-function go(args: string[], env: NodeJS.ProcessEnv = {}): void {
+/** Runs `go` in this module (or in `cwd`), throwing when it fails. */
+export function go(args: string[], env: NodeJS.ProcessEnv = {}, cwd = here): void {
   const r = spawnSync('go', args, {
-    cwd: here,
+    cwd,
     stdio: ['ignore', 'inherit', 'inherit'],
     env: { ...process.env, ...env },
   });
@@ -64,15 +65,12 @@ function go(args: string[], env: NodeJS.ProcessEnv = {}): void {
   if (r.status !== 0) throw new Error(`go ${args.join(' ')} failed with exit code ${r.status}`);
 }
 
-/** Returns the directory holding the binaries, building them first if needed. */
-export function ensureBuilt(log: (msg: string) => void = (m) => console.error(m)): string {
-  const dir = binDir();
-  if (isBuilt(dir)) return dir;
+/** -ldflags that stamp the pinned version, so `kubectl version`, discovery and the kubelet report it. */
+export function versionStamp(): string {
   const { kubernetes } = pinnedVersions();
   const [major, minor] = kubernetes.replace(/^v/, '').split('.');
-  // Stamp the real version so `kubectl version` and discovery report it.
   const pkgs = ['k8s.io/component-base/version', 'k8s.io/client-go/pkg/version'];
-  const stamp = pkgs
+  return pkgs
     .flatMap((p) => [
       `-X ${p}.gitVersion=${kubernetes}`,
       `-X ${p}.gitMajor=${major}`,
@@ -80,6 +78,14 @@ export function ensureBuilt(log: (msg: string) => void = (m) => console.error(m)
       `-X ${p}.gitTreeState=clean`,
     ])
     .join(' ');
+}
+
+/** Returns the directory holding the binaries, building them first if needed. */
+export function ensureBuilt(log: (msg: string) => void = (m) => console.error(m)): string {
+  const dir = binDir();
+  if (isBuilt(dir)) return dir;
+  const { kubernetes } = pinnedVersions();
+  const stamp = versionStamp();
   const tmp = `${dir}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });

@@ -121,7 +121,14 @@ export class ControlPlane {
       `--service-account-key-file=${pki('sa.pub')}`,
       `--service-account-signing-key-file=${pki('sa.key')}`,
       '--service-cluster-ip-range=10.0.0.0/24',
-      '--authorization-mode=RBAC',
+      // Node: a real node's kubelet (test/node) is authorized as system:node:<name>;
+      // every other client falls through to RBAC as before.
+      '--authorization-mode=Node,RBAC',
+      // How the API server reaches a kubelet (logs, exec): as the admin.
+      `--kubelet-client-certificate=${pki('admin.crt')}`,
+      `--kubelet-client-key=${pki('admin.key')}`,
+      // By the node's IP (an address the node's suite created), never a name to resolve through DNS.
+      '--kubelet-preferred-address-types=InternalIP',
       '--allow-privileged=true',
       '--profiling=false',
       '--max-requests-inflight=1000',
@@ -298,7 +305,11 @@ export class ControlPlane {
     if (p.child.exitCode !== null || p.child.signalCode !== null) return;
     const exited = new Promise<void>((r) => p.child.once('exit', () => r()));
     p.child.kill('SIGTERM');
-    const killed = await Promise.race([exited.then(() => true), sleep(10_000).then(() => false)]);
+    // A timer cleared once the process exits: a pending one keeps Jest from exiting.
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<boolean>((r) => (timer = setTimeout(() => r(false), 10_000)));
+    const killed = await Promise.race([exited.then(() => true), timeout]);
+    clearTimeout(timer);
     if (!killed) {
       p.child.kill('SIGKILL');
       await exited;

@@ -3,6 +3,7 @@
 // global setup when missing, so `npm test` alone works on a fresh machine,
 // not only through .ci/run.
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 
 const onPath = (cmd: string) =>
   spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
@@ -14,16 +15,34 @@ export function ensureDebianPackage(
   log: (m: string) => void,
   after: string[] = [],
 ): void {
-  if (onPath(command)) return;
+  ensureDebianPackages([{ pkg, command }], log, after);
+}
+
+/**
+ * Installs, in one apt-get run, every package of `wanted` whose `command`
+ * (a name on PATH or an absolute path) is missing; throws with what to do
+ * when it cannot (not root, no apt-get).
+ */
+export function ensureDebianPackages(
+  wanted: { pkg: string; command: string }[],
+  log: (m: string) => void,
+  after: string[] = [],
+): void {
+  const missing = wanted.filter(({ command }) =>
+    command.startsWith('/') ? !existsSync(command) : !onPath(command),
+  );
+  if (missing.length === 0) return;
+  const pkgs = [...new Set(missing.map((m) => m.pkg))];
+  const what = missing.map((m) => m.command).join(', ');
   if (process.getuid?.() !== 0 || !onPath('apt-get'))
     throw new Error(
-      `${command} is missing: install Debian's ${pkg} package (apt-get install ${pkg}) and run the tests again`,
+      `${what} missing: install Debian's ${pkgs.join(' ')} (apt-get install ${pkgs.join(' ')}) and run the tests again`,
     );
-  log(`installing Debian's ${pkg} package for ${command} (once)`);
+  log(`installing Debian's ${pkgs.join(' ')} for ${what} (once)`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   for (const args of [
     ['update', '-qq'],
-    ['install', '-y', '-qq', '--no-install-recommends', pkg],
+    ['install', '-y', '-qq', '--no-install-recommends', ...pkgs],
   ]) {
     const r = spawnSync('apt-get', args, { env, encoding: 'utf8' });
     if (r.status !== 0)

@@ -6,6 +6,14 @@ import { ensureGitleaks } from '../../tools/gitleaks/build.ts';
 import { ensureHelm } from '../../tools/helm/build.ts';
 import { ensureBuilt } from '../controlplane/build.ts';
 import { ControlPlane } from '../controlplane/controlplane.ts';
+import { join } from 'node:path';
+import type { Config } from '@jest/types';
+import {
+  prepareRealNode,
+  REAL_NODE_ENV,
+  REAL_NODE_ERROR_ENV,
+  realNodeUnsupported,
+} from '../node/prepare.ts';
 import { ensureDebianPackage } from './debian.ts';
 import { ENV } from './env.ts';
 
@@ -13,7 +21,27 @@ declare global {
   var __OPENCODE_CONTROLPLANE__: ControlPlane | undefined;
 }
 
-export default async function globalSetup(): Promise<void> {
+/** Whether this run includes `file` (its --testPathPatterns and testPathIgnorePatterns). */
+function runIncludes(
+  globalConfig: Config.GlobalConfig | undefined,
+  projectConfig: Config.ProjectConfig | undefined,
+  file: string,
+): boolean {
+  if (!globalConfig || !projectConfig) return true;
+  const rel = file.slice(projectConfig.rootDir.length);
+  if (
+    projectConfig.testPathIgnorePatterns.some(
+      (p) => new RegExp(p).test(file) || new RegExp(p).test(rel),
+    )
+  )
+    return false;
+  return globalConfig.testPathPatterns.toExecutor({ rootDir: globalConfig.rootDir }).isMatch(file);
+}
+
+export default async function globalSetup(
+  globalConfig?: Config.GlobalConfig,
+  projectConfig?: Config.ProjectConfig,
+): Promise<void> {
   const log = (m: string) => process.stderr.write(`\n${m}\n`);
   const binDir = ensureBuilt(log);
   // Built here, once and before any worker starts, rather than inside a suite's timeout;
@@ -24,6 +52,18 @@ export default async function globalSetup(): Promise<void> {
     'systemctl stop prometheus',
     'service prometheus stop',
   ]);
+  // The real node's packages, binaries and images, only when a test/node suite runs
+  // (docs/real-node.md): built here so that no suite's timeout counts a build.
+  const nodeSuite = join(import.meta.dirname, '..', 'node', 'node.test.ts');
+  if (!realNodeUnsupported() && runIncludes(globalConfig, projectConfig, nodeSuite)) {
+    try {
+      process.env[REAL_NODE_ENV] = JSON.stringify(prepareRealNode(log));
+    } catch (err) {
+      // Only the node's suites fail (with this reason); the others run.
+      log(`real node: cannot prepare it: ${(err as Error).message}`);
+      process.env[REAL_NODE_ERROR_ENV] = (err as Error).message.slice(-4000);
+    }
+  }
   // The runner finds it like the image provides it: through OPENCODE_GITLEAKS.
   process.env.OPENCODE_GITLEAKS = ensureGitleaks(log);
   process.env[ENV.binDir] = binDir;

@@ -1,0 +1,43 @@
+// useRealNode(): a real node for one test file (like useControllerManager()).
+import { afterAll, beforeAll } from '@jest/globals';
+import { ENV } from '../support/env.ts';
+import {
+  prepareRealNode,
+  REAL_NODE_ENV,
+  REAL_NODE_ERROR_ENV,
+  type PreparedNode,
+} from './prepare.ts';
+import { RealNode } from './realnode.ts';
+
+/**
+ * A real node for this test file, started before its tests and removed after
+ * them. Returns a getter; the node is undefined when realNodeUnsupported().
+ */
+export function useRealNode(): () => RealNode {
+  let node: RealNode | undefined;
+  beforeAll(async () => {
+    const cp = process.env[ENV.controlPlane];
+    if (!cp) throw new Error('a real node joins the test control plane: run through jest');
+    const failed = process.env[REAL_NODE_ERROR_ENV];
+    if (failed) throw new Error(`the global setup could not prepare the real node: ${failed}`);
+    const prepared = process.env[REAL_NODE_ENV]
+      ? (JSON.parse(process.env[REAL_NODE_ENV]) as PreparedNode)
+      : prepareRealNode((m) => process.stderr.write(`${m}\n`));
+    node = new RealNode({
+      controlPlane: JSON.parse(cp),
+      ...prepared,
+      extraArchives: prepared.project ? [prepared.project.archive] : [],
+    });
+    await node.start();
+    process.stderr.write(
+      `real node ${node.name} Ready in ${node.startMs}ms ${JSON.stringify(node.timings)}\n`,
+    );
+  }, 180_000);
+  afterAll(async () => {
+    await node?.stop();
+  }, 120_000);
+  return () => {
+    if (!node) throw new Error('the real node has not started');
+    return node;
+  };
+}
