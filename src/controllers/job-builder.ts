@@ -1,9 +1,20 @@
 // Builds the batch/v1 Job for a run. Pure: the same run gives the same Job.
 // Credentials reach the pod only as secretKeyRef env; nothing secret is
 // copied into the Job spec. The pod meets Pod Security "restricted".
-import type { V1EnvVar, V1Job } from '@kubernetes/client-node';
+//
+// Two containers share the workspace volume:
+//   - `runner` (the operator image): the only one with the forge token, the
+//     model key and a service-account token (a projected volume mounted
+//     into it alone; the pod does not automount one);
+//   - `tests` (spec.tests.image): runs set-up and tests on request, through
+//     files (src/runner/sandbox/remote-protocol.ts). It mounts only the
+//     volume's `bench` folder, so the runner's clone is out of its reach,
+//     and holds no secret.
+import type { V1Container, V1EnvVar, V1Job, V1SecurityContext } from '@kubernetes/client-node';
 import { API_VERSION, LABEL_TARGET, RUN } from '../crds/index.ts';
+import { DEFAULT_TESTS_IMAGE } from '../crds/improvement-target.ts';
 import { JOB_ENV } from '../runner/job-env.ts';
+import { BENCH_SUBPATH, testLoopCommand } from '../runner/sandbox/remote-protocol.ts';
 import type { ImprovementRun, ImprovementTarget } from './types.ts';
 
 export const LABEL_RUN = 'opencode.dev/run';
@@ -11,6 +22,24 @@ export const LABEL_MANAGED_BY = 'app.kubernetes.io/managed-by';
 export const MANAGED_BY = 'opencode-operator';
 export const DEFAULT_RUNNER_SERVICE_ACCOUNT = 'opencode-runner';
 export const RUNNER_UID = 65532;
+export const WORKSPACE_PATH = '/workspace';
+/** Where the test container serves requests: the same path in both containers. */
+export const TESTS_BENCH_PATH = `${WORKSPACE_PATH}/${BENCH_SUBPATH}`;
+/** The standard path clients look for an in-cluster token at. */
+export const SERVICE_ACCOUNT_PATH = '/var/run/secrets/kubernetes.io/serviceaccount';
+
+/** Pod Security "restricted", plus a read-only root. */
+function restricted(): V1SecurityContext {
+  return {
+    allowPrivilegeEscalation: false,
+    readOnlyRootFilesystem: true,
+    runAsNonRoot: true,
+    runAsUser: RUNNER_UID,
+    runAsGroup: RUNNER_UID,
+    capabilities: { drop: ['ALL'] },
+    seccompProfile: { type: 'RuntimeDefault' },
+  };
+}
 
 export interface JobDefaults {
   image: string;
@@ -62,6 +91,43 @@ export function buildJob(
     [LABEL_RUN]: run.metadata.name,
     [LABEL_MANAGED_BY]: MANAGED_BY,
   };
+  const t = target.spec.tests;
+  const runner: V1Container = {
+    name: 'runner',
+    image: r.image ?? defaults.image,
+    imagePullPolicy: r.imagePullPolicy ?? defaults.imagePullPolicy,
+    command: ['node', 'dist/cli/runner.js', 'job'],
+    env: [
+      ...runnerEnv(target, run),
+      { name: JOB_ENV.workspace, value: WORKSPACE_PATH },
+      { name: JOB_ENV.testBench, value: TESTS_BENCH_PATH },
+      { name: 'HOME', value: '/tmp' },
+    ],
+    resources: r.resources as never,
+    securityContext: restricted(),
+    volumeMounts: [
+      { name: 'workspace', mountPath: WORKSPACE_PATH },
+      { name: 'tmp', mountPath: '/tmp' },
+      { name: 'kube-api-access', mountPath: SERVICE_ACCOUNT_PATH, readOnly: true },
+    ],
+  };
+  // No env from the target: nothing secret, nothing the runner was given.
+  const tests: V1Container = {
+    name: 'tests',
+    image: t?.image ?? DEFAULT_TESTS_IMAGE,
+    imagePullPolicy: t?.imagePullPolicy,
+    command: testLoopCommand(TESTS_BENCH_PATH),
+    env: [
+      { name: 'HOME', value: '/tmp' },
+      { name: 'TMPDIR', value: '/tmp' },
+    ],
+    resources: t?.resources as never,
+    securityContext: restricted(),
+    volumeMounts: [
+      { name: 'workspace', mountPath: TESTS_BENCH_PATH, subPath: BENCH_SUBPATH },
+      { name: 'tests-tmp', mountPath: '/tmp' },
+    ],
+  };
   return {
     apiVersion: 'batch/v1',
     kind: 'Job',
@@ -90,7 +156,7 @@ export function buildJob(
           restartPolicy: 'Never',
           serviceAccountName:
             r.serviceAccountName || defaults.serviceAccountName || DEFAULT_RUNNER_SERVICE_ACCOUNT,
-          automountServiceAccountToken: true,
+          automountServiceAccountToken: false,
           securityContext: {
             runAsNonRoot: true,
             runAsUser: RUNNER_UID,
@@ -100,34 +166,36 @@ export function buildJob(
           },
           nodeSelector: r.nodeSelector,
           tolerations: r.tolerations as never,
-          containers: [
-            {
-              name: 'runner',
-              image: r.image ?? defaults.image,
-              imagePullPolicy: r.imagePullPolicy ?? defaults.imagePullPolicy,
-              command: ['node', 'dist/cli/runner.js', 'job'],
-              env: [
-                ...runnerEnv(target, run),
-                { name: JOB_ENV.workspace, value: '/workspace' },
-                { name: 'HOME', value: '/tmp' },
-              ],
-              resources: r.resources as never,
-              securityContext: {
-                allowPrivilegeEscalation: false,
-                readOnlyRootFilesystem: true,
-                runAsNonRoot: true,
-                capabilities: { drop: ['ALL'] },
-                seccompProfile: { type: 'RuntimeDefault' },
-              },
-              volumeMounts: [
-                { name: 'workspace', mountPath: '/workspace' },
-                { name: 'tmp', mountPath: '/tmp' },
-              ],
-            },
-          ],
+          containers: [runner, tests],
           volumes: [
             { name: 'workspace', emptyDir: {} },
             { name: 'tmp', emptyDir: {} },
+            { name: 'tests-tmp', emptyDir: {} },
+            {
+              name: 'kube-api-access',
+              projected: {
+                defaultMode: 0o444,
+                sources: [
+                  { serviceAccountToken: { path: 'token', expirationSeconds: 3607 } },
+                  {
+                    configMap: {
+                      name: 'kube-root-ca.crt',
+                      items: [{ key: 'ca.crt', path: 'ca.crt' }],
+                    },
+                  },
+                  {
+                    downwardAPI: {
+                      items: [
+                        {
+                          path: 'namespace',
+                          fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' },
+                        },
+                      ],
+                    },
+                  },
+                ],
+              },
+            },
           ],
         },
       },

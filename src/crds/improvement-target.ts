@@ -155,6 +155,9 @@ export const Model = Type.Object(
   { default: {} },
 );
 
+/** Node LTS on Debian: node, npm, git and /bin/sh, public, multi-arch. */
+export const DEFAULT_TESTS_IMAGE = 'node:24-bookworm';
+
 export const Tests = Type.Object(
   {
     command: Type.Optional(
@@ -179,6 +182,23 @@ export const Tests = Type.Object(
       maximum: 86400,
       description: 'extension: timeout of the set-up step.',
     }),
+    image: Type.String({
+      default: DEFAULT_TESTS_IMAGE,
+      minLength: 1,
+      maxLength: 1024,
+      description:
+        "extension: image of the Job's test container, where set-up and tests run (it holds no token and no secret). It needs /bin/sh and the repository's toolchain. The default, the public Node image on Debian, has node, npm, git and a shell, so Node and TypeScript repositories work out of the box (the operator's own image has Node but no npm). See the README for Python, Go, Rust and Java. Not used in local mode.",
+    }),
+    imagePullPolicy: Type.Optional(StringEnum(['Always', 'IfNotPresent', 'Never'] as const)),
+    resources: Type.Optional(
+      Type.Object(
+        {
+          limits: Type.Optional(MapOf(Quantity())),
+          requests: Type.Optional(MapOf(Quantity())),
+        },
+        { description: "extension: the test container's resources, apart from the runner's." },
+      ),
+    ),
   },
   { default: {} },
 );

@@ -163,6 +163,8 @@ export interface JobConfig {
   token?: string;
   modelApiKey?: string;
   workspace: string;
+  /** The test container's bench directory, when the Job has one. */
+  testBench?: string;
   ollamaHost?: string;
 }
 
@@ -208,6 +210,7 @@ export function readJobEnv(env: NodeJS.ProcessEnv = process.env): JobConfig {
     token,
     modelApiKey,
     workspace: env[JOB_ENV.workspace] || '/workspace',
+    testBench: env[JOB_ENV.testBench] || undefined,
     ollamaHost: host || undefined,
   };
 }

@@ -6,6 +6,8 @@ import type { ImprovementTargetSpec } from '../crds/index.ts';
 import { errorMessage } from '../util/errors.ts';
 import type { Logger } from '../util/logger.ts';
 import { readJobEnv, type JobConfig } from './config.ts';
+import { JOB_ENV } from './job-env.ts';
+import { requestStop, startHeartbeat } from './sandbox/remote-protocol.ts';
 import { applyEdits } from './edits/index.ts';
 import { createForge } from './forge/index.ts';
 import type { Forge } from './forge/types.ts';
@@ -99,16 +101,38 @@ export async function runOnce(
   return runWorkflow(input, { forge, improver, logger: opts.logger, applyEdits });
 }
 
-/**
- * Job mode: read the env contract, mark the run Running, run, write the
- * outcome to ImprovementRun.status and print it as one JSON line.
- */
-export async function runJob(opts: {
+interface RunJobOptions {
   logger: Logger;
   env?: NodeJS.ProcessEnv;
   kubeConfig?: KubeConfig;
   print?: (line: string) => void;
-}): Promise<RunOutcome> {
+}
+
+/**
+ * Job mode: read the env contract, mark the run Running, run, write the
+ * outcome to ImprovementRun.status and print it as one JSON line. Whatever
+ * happens, the test container (when there is one) is told to stop, so the
+ * Job completes.
+ */
+export async function runJob(opts: RunJobOptions): Promise<RunOutcome> {
+  const bench = (opts.env ?? process.env)[JOB_ENV.testBench];
+  const stopBeat = bench
+    ? startHeartbeat(bench, (err) =>
+        opts.logger.warn({ err: errorMessage(err) }, 'could not touch the alive file'),
+      )
+    : undefined;
+  try {
+    return await runJobInner(opts);
+  } finally {
+    stopBeat?.();
+    if (bench)
+      await requestStop(bench).catch((err: unknown) =>
+        opts.logger.error({ err: errorMessage(err) }, 'could not stop the test container'),
+      );
+  }
+}
+
+async function runJobInner(opts: RunJobOptions): Promise<RunOutcome> {
   const print = opts.print ?? ((l: string) => process.stdout.write(`${l}\n`));
   let cfg: JobConfig;
   try {
@@ -136,7 +160,13 @@ export async function runJob(opts: {
     .started(new Date())
     .catch((err) => log.warn({ err: errorMessage(err) }, 'could not mark the run Running'));
   const { outcome } = await runOnce(
-    { target: cfg.target, run: cfg.run, token: cfg.token, workspace: cfg.workspace },
+    {
+      target: cfg.target,
+      run: cfg.run,
+      token: cfg.token,
+      workspace: cfg.workspace,
+      testBench: cfg.testBench,
+    },
     { logger: log, apiKey: cfg.modelApiKey, ollamaHost: cfg.ollamaHost },
   ).catch((err: unknown) => ({
     outcome: {

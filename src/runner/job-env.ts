@@ -15,6 +15,11 @@ export const JOB_ENV = {
   modelApiKey: 'OPENCODE_MODEL_API_KEY',
   /** Writable scratch directory (an emptyDir in the Job); default /workspace. */
   workspace: 'OPENCODE_WORKSPACE',
+  /**
+   * Set when the Job has a test container: the directory on the shared volume
+   * that container serves (remote-protocol.ts); set-up and tests run there.
+   */
+  testBench: 'OPENCODE_TEST_BENCH',
   /** Overrides spec.model.host, e.g. for the demo's OLLAMA_HOST. */
   ollamaHost: 'OLLAMA_HOST',
 } as const;

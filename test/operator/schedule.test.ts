@@ -97,7 +97,9 @@ describe('a slot comes due', () => {
       runAsNonRoot: true,
       seccompProfile: { type: 'RuntimeDefault' },
     });
-    const c = pod.containers[0];
+    expect(pod.automountServiceAccountToken).toBe(false);
+    expect(pod.containers.map((c: any) => c.name)).toEqual(['runner', 'tests']);
+    const c = pod.containers.find((c: any) => c.name === 'runner');
     expect(c.securityContext).toMatchObject({
       allowPrivilegeEscalation: false,
       readOnlyRootFilesystem: true,
@@ -108,7 +110,21 @@ describe('a slot comes due', () => {
       name: 'OPENCODE_FORGE_TOKEN',
       valueFrom: { secretKeyRef: { name: 'gh', key: 'token' } },
     });
-    expect(pod.volumes.map((v: any) => v.name).sort()).toEqual(['tmp', 'workspace']);
+    expect(pod.volumes.map((v: any) => v.name).sort()).toEqual([
+      'kube-api-access',
+      'tests-tmp',
+      'tmp',
+      'workspace',
+    ]);
+    // The test container: restricted too, and nothing secret.
+    const tc = pod.containers.find((c: any) => c.name === 'tests');
+    expect(tc.securityContext).toMatchObject({
+      allowPrivilegeEscalation: false,
+      runAsNonRoot: true,
+      capabilities: { drop: ['ALL'] },
+    });
+    expect(tc.env.map((e: any) => e.name)).toEqual(['HOME', 'TMPDIR']);
+    expect(tc.volumeMounts.map((m: any) => m.name)).not.toContain('kube-api-access');
     expect(JSON.stringify(job)).not.toContain(SECRET_VALUE);
     expect(JSON.stringify(r)).not.toContain(SECRET_VALUE);
 

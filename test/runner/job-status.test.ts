@@ -9,6 +9,7 @@ import { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { installCrds, kubeConfig, kubectlOk, repoRoot, useNamespace } from '../support/kube.ts';
 import { startOllamaDouble, type OllamaDouble } from '../doubles/ollama/server.ts';
 import { runJob } from '../../src/runner/index.ts';
+import { testLoopCommand } from '../../src/runner/sandbox/remote-protocol.ts';
 import { DOC_EDIT, capturedLogger, git, planFor, sandbox, type Sandbox } from './support.ts';
 
 const ns = useNamespace('runner');
@@ -122,6 +123,37 @@ describe('runner job', () => {
     await expect(
       runnerKubeConfig().makeApiClient(CustomObjectsApi).getNamespacedCustomObject(ref('demo-100')),
     ).rejects.toMatchObject({ code: 403 });
+  });
+
+  it('with a test container, runs set-up and tests through its loop and stops it at the end', async () => {
+    sb = sandbox();
+    await createRun('demo-120');
+    ollama.script([planFor(/^docs:src\/math\.js$/), DOC_EDIT]);
+    // The Job's test container, minus the container: the real loop on the bench folder.
+    const bench = join(sb.workspace, 'bench');
+    const [file, ...args] = testLoopCommand(bench);
+    const loop = spawn(file!, args, { stdio: 'ignore' });
+    const loopExit = new Promise<number | null>((resolve) => loop.on('close', resolve));
+    const { logger } = capturedLogger();
+    const outcome = await runJob({
+      logger,
+      kubeConfig: runnerKubeConfig(),
+      env: {
+        ...jobEnv('demo-120', {
+          repository: { url: sb.url, provider: 'git' },
+          schedule: '@daily',
+          // Proves where it ran: the runner's clone is not under the bench.
+          tests: { command: 'test "${PWD#' + bench + '/}" != "$PWD" && node --test' },
+        }),
+        OPENCODE_TEST_BENCH: bench,
+      },
+      print: () => undefined,
+    }).finally(() => setTimeout(() => loop.kill('SIGKILL'), 10_000).unref());
+    expect(outcome.phase).toBe('Succeeded');
+    expect(await loopExit).toBe(0);
+    const { status } = await getRun('demo-120');
+    expect(status.tests).toMatchObject({ passed: true });
+    expect(status.tests.isolation).toMatch(/^container:/);
   });
 
   it('fails fast on an invalid target spec, naming the field, and still reports it', async () => {

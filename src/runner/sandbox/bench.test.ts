@@ -69,3 +69,59 @@ describe('TestBench coverage env', () => {
     }
   });
 });
+
+describe('TestBench with the container executor', () => {
+  it('runs set-up and tests through the real test-container loop, with the same TestRun', async () => {
+    const { spawn } = await import('node:child_process');
+    const { requestStop, testLoopCommand } = await import('./remote-protocol.ts');
+    const shared = join(root, 'shared-bench');
+    mkdirSync(shared, { recursive: true });
+    const [file, ...args] = testLoopCommand(shared);
+    const loop = spawn(file!, args, { stdio: 'ignore' });
+    const exited = new Promise<number | null>((resolve) => loop.on('close', resolve));
+    try {
+      const git = {
+        exportTree: async (_tree: string, dest: string) => {
+          mkdirSync(dest, { recursive: true });
+          writeFileSync(join(dest, 'a.js'), 'module.exports = 1;\n');
+        },
+      } as unknown as GitClient;
+      const bench = new TestBench({
+        git,
+        clone: join(root, 'clone2'),
+        root: join(shared, 'clone2'),
+        cacheDir: join(shared, '.cache'),
+        setupCommand: 'echo installed > installed.txt',
+        setupTimeoutSeconds: 30,
+        testCommand:
+          'test -f installed.txt && test "$CI" = true && test "$HOME" = "$(dirname "$PWD")/home" && echo "Tests: 1 failed, 4 passed, 5 total" && exit 1',
+        testTimeoutSeconds: 30,
+        log: createLogger({ level: 'silent' }),
+        executor: { kind: 'container', bench: shared },
+      });
+      expect(await bench.isolationInUse()).toEqual({ kind: 'container' });
+      const r = await bench.check('t1', 'base');
+      expect(r.setup).toMatchObject({ passed: true, exitCode: 0, timedOut: false });
+      expect(r.tests).toMatchObject({ passed: false, exitCode: 1, executed: 5, timedOut: false });
+      expect(r.tests!.outputTail).toContain('Tests: 1 failed, 4 passed, 5 total');
+
+      const slow = new TestBench({
+        git,
+        clone: join(root, 'clone2'),
+        root: join(shared, 'clone3'),
+        cacheDir: join(shared, '.cache'),
+        setupTimeoutSeconds: 30,
+        testCommand: 'sleep 20',
+        testTimeoutSeconds: 1,
+        log: createLogger({ level: 'silent' }),
+        executor: { kind: 'container', bench: shared },
+      });
+      const t = await slow.check('t2', 'slow');
+      expect(t.tests).toMatchObject({ passed: false, timedOut: true });
+      expect(t.tests!.outputTail).toContain('[opencode] timed out after 1s');
+    } finally {
+      await requestStop(shared);
+    }
+    expect(await exited).toBe(0);
+  });
+});

@@ -12,7 +12,15 @@ import { basename, join } from 'node:path';
 import type { Logger } from '../../util/logger.ts';
 import type { GitClient } from '../git/git-client.ts';
 import { runTests, type RunTestsOptions, type TestRun } from '../testing/run-tests.ts';
+import { containerRunTests } from './container-executor.ts';
 import { describeIsolation, probeIsolation, type Isolation } from './isolation.ts';
+
+/**
+ * Where set-up and tests run: `local`, a child process of the runner (in
+ * namespaces when the machine allows); or `container`, the Job's test
+ * container serving `bench` (root and cacheDir must then be inside it).
+ */
+export type BenchExecutor = { kind: 'local' } | { kind: 'container'; bench: string };
 
 export interface BenchOptions {
   git: GitClient;
@@ -27,6 +35,8 @@ export interface BenchOptions {
   testCommand: string;
   testTimeoutSeconds: number;
   log: Logger;
+  /** Default local. */
+  executor?: BenchExecutor;
   /** Replaces the test step (tests inject races); set-up always runs for real. */
   runTests?: (dir: string, command: string, opts: RunTestsOptions) => Promise<TestRun>;
   keep?: boolean;
@@ -49,6 +59,8 @@ export class TestBench {
 
   /** How the code was isolated (probed on first use). */
   async isolationInUse(): Promise<Isolation> {
+    if (!this.isolation && this.o.executor?.kind === 'container')
+      this.isolation = { kind: 'container' };
     if (!this.isolation) {
       mkdirSync(join(this.o.root, 'probe'), { recursive: true });
       this.isolation = await probeIsolation(join(this.o.root, 'probe'));
@@ -64,10 +76,12 @@ export class TestBench {
     const dir = join(this.o.root, `${label}-${randomBytes(3).toString('hex')}`);
     await this.o.git.exportTree(tree, dir);
     const opts = { isolation, mounts: this.mounts(), env: this.env() };
+    const ex = this.o.executor;
+    const run = ex?.kind === 'container' ? containerRunTests(ex.bench) : runTests;
     try {
       let setup: TestRun | undefined;
       if (this.o.setupCommand) {
-        setup = await runTests(dir, this.o.setupCommand, {
+        setup = await run(dir, this.o.setupCommand, {
           ...opts,
           timeoutSeconds: this.o.setupTimeoutSeconds,
         });
@@ -77,7 +91,7 @@ export class TestBench {
         );
         if (!setup.passed) return { setup };
       }
-      const tests = await (this.o.runTests ?? runTests)(dir, this.o.testCommand, {
+      const tests = await (this.o.runTests ?? run)(dir, this.o.testCommand, {
         ...opts,
         env: this.env(dir),
         timeoutSeconds: this.o.testTimeoutSeconds,
@@ -128,8 +142,9 @@ export class TestBench {
       CARGO_HOME: join(cache, 'cargo'),
     };
     // rustup finds its toolchains under the real home; they are only read.
+    // (A test container's image sets its own.)
     const rustup = process.env.RUSTUP_HOME ?? join(homedir(), '.rustup');
-    if (existsSync(rustup)) env.RUSTUP_HOME = rustup;
+    if (this.o.executor?.kind !== 'container' && existsSync(rustup)) env.RUSTUP_HOME = rustup;
     if (tests) {
       env.NODE_V8_COVERAGE = join(tmp, `v8-coverage-${basename(tests)}`);
       // GOFLAGS entries are space-separated: a path with a space cannot go in.

@@ -10,10 +10,16 @@
 //     an empty tmpfs.
 // When the kernel or the container refuses user namespaces, the code runs
 // as a plain child process with a scrubbed environment, and the run's
-// report says so. In a Job the tests run in a container of their own.
+// report says so. In a Job the tests run in a container of their own
+// (container-executor.ts): no namespaces are needed there, the container
+// holds no token and cannot see the runner's clone.
 import { spawn } from 'node:child_process';
 
-export type Isolation = { kind: 'namespaces' } | { kind: 'none'; why: string };
+export type Isolation =
+  | { kind: 'namespaces' }
+  | { kind: 'none'; why: string }
+  /** The Job's test container: another container of the pod, not a child process. */
+  | { kind: 'container' };
 
 export interface SandboxMounts {
   /** Directories the code may write: the exported tree first (it becomes the cwd). */
@@ -70,7 +76,7 @@ export function wrap(
   mounts: SandboxMounts,
   isolation: Isolation,
 ): { file: string; args: string[]; env: Record<string, string> } {
-  if (isolation.kind === 'none') return { file: 'sh', args: ['-c', command], env: {} };
+  if (isolation.kind !== 'namespaces') return { file: 'sh', args: ['-c', command], env: {} };
   const [cwd] = mounts.writable;
   if (!cwd) throw new Error('sandbox: no working directory');
   return {
@@ -128,6 +134,8 @@ export function probeIsolation(scratch: string): Promise<Isolation> {
 }
 
 export function describeIsolation(i: Isolation): string {
+  if (i.kind === 'container')
+    return "container: set-up and tests ran in the Job's test container, with no token, no secret and no view of the runner's clone";
   return i.kind === 'namespaces'
     ? 'namespaces: own PID and mount namespaces, read-only system, runner clone hidden'
     : `none: ${i.why}; the tests ran as a plain process with a scrubbed environment`;

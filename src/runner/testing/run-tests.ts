@@ -31,7 +31,7 @@ export interface TestRun {
 
 export const OUTPUT_TAIL_CHARS = 4000;
 /** Output beyond this is not searched for a test summary (it is still drained). */
-const MAX_COUNTED_OUTPUT = 64 << 20;
+export const MAX_COUNTED_OUTPUT = 64 << 20;
 
 export interface RunTestsOptions {
   timeoutSeconds: number;
@@ -62,13 +62,8 @@ export async function runTests(
 ): Promise<TestRun> {
   // A report committed to the repository must not pass for this run's coverage,
   // nor V8 output left from before (NODE_V8_COVERAGE: where Node measures it).
-  const v8Dir = opts.env?.NODE_V8_COVERAGE;
-  await Promise.all([
-    ...COVERAGE_FILES.map(([f]) => rm(join(dir, f), { force: true })),
-    ...(v8Dir ? [rm(v8Dir, { recursive: true, force: true })] : []),
-  ]);
+  await clearCoverage(dir, opts);
   const started = Date.now();
-  const tailChars = opts.tailChars ?? OUTPUT_TAIL_CHARS;
   const chunks: Buffer[] = [];
   let kept = 0;
   const keep = (chunk: Buffer) => {
@@ -112,7 +107,36 @@ export async function runTests(
   clearTimeout(timer);
   // Leftover background processes of a passing run must not outlive it either.
   killGroup('SIGKILL');
-  const output = Buffer.concat(chunks).toString('utf8');
+  return finishRun(dir, command, opts, {
+    output: Buffer.concat(chunks).toString('utf8'),
+    exitCode,
+    timedOut,
+    started,
+  });
+}
+
+/** Removes coverage reports left from before, so only this run's can count. */
+export async function clearCoverage(dir: string, opts: RunTestsOptions): Promise<void> {
+  const v8Dir = opts.env?.NODE_V8_COVERAGE;
+  await Promise.all([
+    ...COVERAGE_FILES.map(([f]) => rm(join(dir, f), { force: true })),
+    ...(v8Dir ? [rm(v8Dir, { recursive: true, force: true })] : []),
+  ]);
+}
+
+/**
+ * The TestRun of a finished command, wherever it ran: the executed-test
+ * count from the output, the coverage it left, the redacted tail.
+ */
+export async function finishRun(
+  dir: string,
+  command: string,
+  opts: RunTestsOptions,
+  r: { output: string; exitCode: number | null; timedOut: boolean; started: number; note?: string },
+): Promise<TestRun> {
+  const { output, exitCode, timedOut } = r;
+  const v8Dir = opts.env?.NODE_V8_COVERAGE;
+  const tailChars = opts.tailChars ?? OUTPUT_TAIL_CHARS;
   const count = countExecutedTests(output);
   // The repository's own report wins; else what V8 measured, read once and dropped.
   const coverage = await coverageOf(dir, v8Dir).finally(() =>
@@ -120,12 +144,13 @@ export async function runTests(
   );
   let outputTail = secrets.redact(output.slice(-tailChars * 2)).slice(-tailChars);
   if (timedOut) outputTail += `\n[opencode] timed out after ${opts.timeoutSeconds}s`;
+  if (r.note) outputTail += `\n[opencode] ${r.note}`;
   return {
     command,
     passed: !timedOut && exitCode === 0,
     timedOut,
     exitCode,
-    durationSeconds: Math.round((Date.now() - started) / 100) / 10,
+    durationSeconds: Math.round((Date.now() - r.started) / 100) / 10,
     outputTail,
     coverage: coverage?.percent,
     coverageReport: coverage,

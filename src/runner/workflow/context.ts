@@ -31,6 +31,11 @@ export interface WorkflowInput {
   token?: string;
   /** Scratch directory; the clone goes into a fresh subdirectory. */
   workspace: string;
+  /**
+   * The test container's bench directory (Job mode): set-up and tests run in
+   * that container. Absent: they run as local child processes.
+   */
+  testBench?: string;
   dryRun?: boolean;
   /** Token budget of the repo map given to the model. */
   repoMapTokens?: number;

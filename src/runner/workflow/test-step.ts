@@ -3,7 +3,7 @@
 // whose set-up fails, or whose test command does not exist, is the
 // environment's fault, not the code's: the run ends with its own reason and
 // never offers "fix the failing tests" for it.
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { OperatorError } from '../../util/errors.ts';
 import { secrets } from '../../util/logger.ts';
 import { TestBench, type BenchResult } from '../sandbox/bench.ts';
@@ -21,11 +21,15 @@ export async function openBench(ctx: RunContext): Promise<boolean> {
   if (!ctx.testCommand) return false;
   ctx.setupCommand = spec.tests.setupCommand ?? (await detectSetupCommand(ctx.dir));
   ctx.report.setupCommand = ctx.setupCommand;
+  // In a Job the exported trees, homes and caches live in the folder the test
+  // container mounts; the clone stays outside it.
+  const shared = ctx.input.testBench;
   ctx.bench = new TestBench({
     git: ctx.git,
     clone: ctx.dir,
-    root: `${ctx.dir}.bench`,
-    cacheDir: join(ctx.input.workspace, '.cache'),
+    root: shared ? join(shared, basename(ctx.dir)) : `${ctx.dir}.bench`,
+    cacheDir: join(shared ?? ctx.input.workspace, '.cache'),
+    executor: shared ? { kind: 'container', bench: shared } : { kind: 'local' },
     setupCommand: ctx.setupCommand,
     setupTimeoutSeconds: spec.tests.setupTimeoutSeconds,
     testCommand: ctx.testCommand,
