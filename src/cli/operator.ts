@@ -76,6 +76,12 @@ export function operatorCommand(): Command {
         .default('opencode-runner'),
     )
     .addOption(
+      new Option(
+        '--runner-git-config-map <name>',
+        "ConfigMap (in each run's namespace) whose `gitconfig` key runner pods read as OPENCODE_GIT_CONFIG",
+      ).env('RUNNER_GIT_CONFIG_MAP'),
+    )
+    .addOption(
       new Option('--runner-image-pull-policy <policy>', 'pull policy for the runner image')
         .choices(['Always', 'IfNotPresent', 'Never'])
         .env('RUNNER_IMAGE_PULL_POLICY'),
@@ -152,6 +158,7 @@ export async function main(argv = process.argv): Promise<void> {
     runnerImage: o.runnerImage,
     runnerImagePullPolicy: o.runnerImagePullPolicy,
     runnerServiceAccount: o.runnerServiceAccount,
+    runnerGitConfigMap: o.runnerGitConfigMap,
     workers: o.workers,
     httpAddresses: addresses,
     webhook,

@@ -1,6 +1,11 @@
 import { describe, expect, test } from '@jest/globals';
 import type { V1Container, V1PodSpec } from '@kubernetes/client-node';
-import { buildJob, SERVICE_ACCOUNT_PATH, TESTS_BENCH_PATH } from './job-builder.ts';
+import {
+  buildJob,
+  GIT_CONFIG_PATH,
+  SERVICE_ACCOUNT_PATH,
+  TESTS_BENCH_PATH,
+} from './job-builder.ts';
 import { testLoopCommand } from '../runner/sandbox/remote-protocol.ts';
 import type { ImprovementRun, ImprovementTarget } from './types.ts';
 
@@ -30,6 +35,26 @@ const byName = (p: V1PodSpec, name: string): V1Container =>
   p.containers.find((c) => c.name === name)!;
 
 describe('buildJob', () => {
+  test("a deployer's git ConfigMap reaches the runner alone, as OPENCODE_GIT_CONFIG", () => {
+    expect(pod().volumes!.find((v) => v.name === 'git-config')).toBeUndefined();
+    const p = buildJob(target(), run, { image: 'example.com/opencode:1', gitConfigMap: 'git' })
+      .spec!.template.spec!;
+    expect(p.volumes).toContainEqual({ name: 'git-config', configMap: { name: 'git' } });
+    const runner = byName(p, 'runner');
+    expect(runner.volumeMounts).toContainEqual({
+      name: 'git-config',
+      mountPath: GIT_CONFIG_PATH,
+      readOnly: true,
+    });
+    expect(runner.env).toContainEqual({
+      name: 'OPENCODE_GIT_CONFIG',
+      value: `${GIT_CONFIG_PATH}/gitconfig`,
+    });
+    const tests = byName(p, 'tests');
+    expect(tests.volumeMounts!.map((m) => m.name)).not.toContain('git-config');
+    expect(tests.env!.map((e) => e.name)).not.toContain('OPENCODE_GIT_CONFIG');
+  });
+
   test('two containers share the workspace: the runner, and the tests in their own image', () => {
     const p = pod();
     expect(p.containers.map((c) => c.name)).toEqual(['runner', 'tests']);

@@ -13,6 +13,7 @@
 import type { V1Container, V1EnvVar, V1Job, V1SecurityContext } from '@kubernetes/client-node';
 import { API_VERSION, LABEL_TARGET, RUN } from '../crds/index.ts';
 import { DEFAULT_TESTS_IMAGE } from '../crds/improvement-target.ts';
+import { GIT_CONFIG_ENV } from '../runner/git/git-client.ts';
 import { JOB_ENV } from '../runner/job-env.ts';
 import { BENCH_SUBPATH, testLoopCommand } from '../runner/sandbox/remote-protocol.ts';
 import type { ImprovementRun, ImprovementTarget } from './types.ts';
@@ -27,6 +28,8 @@ export const WORKSPACE_PATH = '/workspace';
 export const TESTS_BENCH_PATH = `${WORKSPACE_PATH}/${BENCH_SUBPATH}`;
 /** The standard path clients look for an in-cluster token at. */
 export const SERVICE_ACCOUNT_PATH = '/var/run/secrets/kubernetes.io/serviceaccount';
+/** Where the runner container sees the deployer's git ConfigMap (JobDefaults.gitConfigMap). */
+export const GIT_CONFIG_PATH = '/etc/opencode/git';
 
 /** Pod Security "restricted", plus a read-only root. */
 function restricted(): V1SecurityContext {
@@ -45,6 +48,12 @@ export interface JobDefaults {
   image: string;
   imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
   serviceAccountName?: string;
+  /**
+   * A ConfigMap in the run's namespace mounted read-only into the runner
+   * container alone; its `gitconfig` key becomes OPENCODE_GIT_CONFIG (a
+   * mirror's URL rewrite, a CA bundle kept beside it in the same ConfigMap).
+   */
+  gitConfigMap?: string;
 }
 
 /** The env every runner gets, whether in a Job or as a local child process. */
@@ -102,6 +111,9 @@ export function buildJob(
       { name: JOB_ENV.workspace, value: WORKSPACE_PATH },
       { name: JOB_ENV.testBench, value: TESTS_BENCH_PATH },
       { name: 'HOME', value: '/tmp' },
+      ...(defaults.gitConfigMap
+        ? [{ name: GIT_CONFIG_ENV, value: `${GIT_CONFIG_PATH}/gitconfig` }]
+        : []),
     ],
     resources: r.resources as never,
     securityContext: restricted(),
@@ -109,6 +121,9 @@ export function buildJob(
       { name: 'workspace', mountPath: WORKSPACE_PATH },
       { name: 'tmp', mountPath: '/tmp' },
       { name: 'kube-api-access', mountPath: SERVICE_ACCOUNT_PATH, readOnly: true },
+      ...(defaults.gitConfigMap
+        ? [{ name: 'git-config', mountPath: GIT_CONFIG_PATH, readOnly: true }]
+        : []),
     ],
   };
   // No env from the target: nothing secret, nothing the runner was given.
@@ -171,6 +186,9 @@ export function buildJob(
             { name: 'workspace', emptyDir: {} },
             { name: 'tmp', emptyDir: {} },
             { name: 'tests-tmp', emptyDir: {} },
+            ...(defaults.gitConfigMap
+              ? [{ name: 'git-config', configMap: { name: defaults.gitConfigMap } }]
+              : []),
             {
               name: 'kube-api-access',
               projected: {

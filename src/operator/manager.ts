@@ -40,6 +40,8 @@ export interface ManagerOptions {
   runnerImagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
   /** Runner pods' service account when a target names none. */
   runnerServiceAccount?: string;
+  /** ConfigMap whose `gitconfig` the runner container reads (JobDefaults.gitConfigMap). */
+  runnerGitConfigMap?: string;
   /** Leader election; without it this replica always acts (single-replica and tests). */
   leaderElection?: {
     namespace: string;
@@ -136,6 +138,7 @@ export class Manager {
           image: opts.runnerImage,
           imagePullPolicy: opts.runnerImagePullPolicy,
           serviceAccountName: opts.runnerServiceAccount,
+          gitConfigMap: opts.runnerGitConfigMap,
         }))
     )({ api: this.api, jobs: this.jobs, logger: opts.logger });
 

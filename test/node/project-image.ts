@@ -45,6 +45,8 @@ const repo = join(import.meta.dirname, '..', '..');
 export interface ProjectImage {
   ref: string;
   archive: string;
+  /** The NODE_IMAGE it was built from (Debian, Node and npm): a test container's image. */
+  node: { ref: string; archive: string };
 }
 
 function hashTree(hash: ReturnType<typeof createHash>, path: string): void {
@@ -255,6 +257,7 @@ export function ensureProjectImage(
     log(`built ${ref} in ${((Date.now() - started) / 1000).toFixed(0)}s`);
   }
   const file = archive(ref);
+  const nodeFile = archive(node);
   // Keep one project image: each change of src/ makes a new one (800 MB).
   for (const old of podman([
     'images',
@@ -267,10 +270,13 @@ export function ensureProjectImage(
     podman(['rmi', '--force', old]);
   const archives = join(imagesRoot(), 'archives');
   for (const f of readdirSync(archives))
-    if (f.startsWith('localhost_opencode-operator_test-') && join(archives, f) !== file)
+    if (
+      (f.startsWith('localhost_opencode-operator_test-') && join(archives, f) !== file) ||
+      (f.startsWith('localhost_opencode-node_') && join(archives, f) !== nodeFile)
+    )
       rmSync(join(archives, f), { force: true });
   rmSync(runRoot(), { recursive: true, force: true });
-  return { ref, archive: file };
+  return { ref, archive: file, node: { ref: node, archive: nodeFile } };
 }
 
 if (import.meta.main) {

@@ -166,6 +166,13 @@ export class RealNode {
     return this.opts.project.ref;
   }
 
+  /** The project image's NODE_IMAGE base (Debian, Node, npm); imported with useRealNode({ nodeImage }). */
+  nodeImage(): string {
+    if (!this.opts.project)
+      throw new Error(`no project image: ${this.opts.projectError ?? 'not prepared'}`);
+    return this.opts.project.node.ref;
+  }
+
   /** What a pod spec needs to run here: this node's scheduler and the toleration of its taint. */
   podPlacement(): {
     schedulerName: string;

@@ -12,8 +12,10 @@ import { RealNode } from './realnode.ts';
 /**
  * A real node for this test file, started before its tests and removed after
  * them. Returns a getter; the node is undefined when realNodeUnsupported().
+ * With `nodeImage`, the project image's NODE_IMAGE base (prepared.project.node)
+ * is imported too.
  */
-export function useRealNode(): () => RealNode {
+export function useRealNode(opts: { nodeImage?: boolean } = {}): () => RealNode {
   let node: RealNode | undefined;
   beforeAll(async () => {
     const cp = process.env[ENV.controlPlane];
@@ -26,7 +28,13 @@ export function useRealNode(): () => RealNode {
     node = new RealNode({
       controlPlane: JSON.parse(cp),
       ...prepared,
-      extraArchives: prepared.project ? [prepared.project.archive] : [],
+      extraArchives: prepared.project
+        ? [
+            prepared.project.archive,
+            // The Debian, Node and npm image the project's is built on: a test container's.
+            ...(opts.nodeImage ? [prepared.project.node.archive] : []),
+          ]
+        : [],
     });
     await node.start();
     process.stderr.write(

@@ -3,6 +3,7 @@
 // as GitHub and Gitea do for https remotes. It records what it saw.
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 
 export interface HttpGitServer {
@@ -11,10 +12,22 @@ export interface HttpGitServer {
   close(): Promise<void>;
 }
 
-export async function startHttpGit(projectRoot: string, token: string): Promise<HttpGitServer> {
+export interface HttpGitOptions {
+  /** Address to listen on; default 127.0.0.1. */
+  host?: string;
+  /** Serve https with this key and certificate. */
+  tls?: { key: string; cert: string };
+}
+
+export async function startHttpGit(
+  projectRoot: string,
+  token: string,
+  opts: HttpGitOptions = {},
+): Promise<HttpGitServer> {
+  const host = opts.host ?? '127.0.0.1';
   const expected = `Basic ${Buffer.from(`x-access-token:${token}`).toString('base64')}`;
   const requests: HttpGitServer['requests'] = [];
-  const server = createServer((req, res) => {
+  const handler: Parameters<typeof createServer>[1] = (req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const authorized = req.headers.authorization === expected;
     requests.push({ method: req.method ?? '', path: url.pathname, authorized });
@@ -54,11 +67,12 @@ export async function startHttpGit(projectRoot: string, token: string): Promise<
       }
       res.writeHead(status, headers).end(all.subarray(split + 4));
     });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  };
+  const server = opts.tls ? createTlsServer(opts.tls, handler) : createServer(handler);
+  await new Promise<void>((r) => server.listen(0, host, r));
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `${opts.tls ? 'https' : 'http'}://${host}:${port}`,
     requests,
     close: () =>
       new Promise<void>((resolve) => {

@@ -54,8 +54,13 @@ export default async function globalSetup(
   ]);
   // The real node's packages, binaries and images, only when a test/node suite runs
   // (docs/real-node.md): built here so that no suite's timeout counts a build.
-  const nodeSuite = join(import.meta.dirname, '..', 'node', 'node.test.ts');
-  if (!realNodeUnsupported() && runIncludes(globalConfig, projectConfig, nodeSuite)) {
+  const nodeSuites = ['node.test.ts', 'run-e2e.test.ts'].map((f) =>
+    join(import.meta.dirname, '..', 'node', f),
+  );
+  if (
+    !realNodeUnsupported() &&
+    nodeSuites.some((s) => runIncludes(globalConfig, projectConfig, s))
+  ) {
     try {
       process.env[REAL_NODE_ENV] = JSON.stringify(prepareRealNode(log));
     } catch (err) {
