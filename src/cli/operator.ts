@@ -7,6 +7,7 @@ import { hostname } from 'node:os';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { KubeConfig } from '@kubernetes/client-node';
 import { LocalExecutor } from '../controllers/local-executor.ts';
+import { DEFAULT_POD_START_GRACE_MS } from '../controllers/job-executor.ts';
 import { DEFAULT_WORKERS, Manager } from '../operator/manager.ts';
 import { createLogger } from '../util/logger.ts';
 import { errorMessage } from '../util/errors.ts';
@@ -88,6 +89,15 @@ export function operatorCommand(): Command {
     )
     .addOption(
       new Option(
+        '--pod-start-grace <seconds>',
+        'how long an image pull or a missing Secret may keep a runner pod from starting before its run fails',
+      )
+        .env('POD_START_GRACE')
+        .default(DEFAULT_POD_START_GRACE_MS / 1000)
+        .argParser(positive),
+    )
+    .addOption(
+      new Option(
         '--executor <kind>',
         'job: runs are batch/v1 Jobs; local: runs are child processes (no kubelet needed)',
       )
@@ -159,6 +169,7 @@ export async function main(argv = process.argv): Promise<void> {
     runnerImagePullPolicy: o.runnerImagePullPolicy,
     runnerServiceAccount: o.runnerServiceAccount,
     runnerGitConfigMap: o.runnerGitConfigMap,
+    podStartGraceMs: o.podStartGrace * 1000,
     workers: o.workers,
     httpAddresses: addresses,
     webhook,

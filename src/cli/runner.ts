@@ -8,6 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { Command } from 'commander';
 import { ConfigError, parseTargetSpec, resolveOptions, RUN_OPTIONS } from '../runner/config.ts';
 import { JOB_ENV } from '../runner/job-env.ts';
+import { requestStop } from '../runner/sandbox/remote-protocol.ts';
 import { outcomeLine, runJob, runOnce, type RunReport } from '../runner/index.ts';
 import type { RunOutcome } from '../runner/outcome.ts';
 import { createLogger, secrets } from '../util/logger.ts';
@@ -133,6 +134,16 @@ export function buildProgram(): Command {
       `Run as the ImprovementRun's Job: reads ${Object.values(JOB_ENV).join(', ')} from the environment, writes the run status and prints the outcome as one JSON line.`,
     )
     .action(async () => {
+      // As a container's PID 1, node would ignore SIGTERM and wait for the
+      // kubelet's SIGKILL. The pod is going (deleted, or the deadline came):
+      // stop now, without an outcome; the operator records why the pod went.
+      process.once('SIGTERM', () => {
+        logger.warn('terminated: the pod is being stopped; the run reports no outcome');
+        const bench = process.env[JOB_ENV.testBench];
+        void (bench ? requestStop(bench) : Promise.resolve())
+          .catch(() => undefined)
+          .finally(() => process.exit(143));
+      });
       const outcome = await runJob({ logger });
       process.exitCode = outcome.phase === 'Failed' ? 1 : 0;
     });

@@ -6,10 +6,14 @@ import type { ImprovementRun, ImprovementTarget } from './types.ts';
 
 export type ExecutionState =
   | { state: 'absent' }
-  | { state: 'active' }
+  /** Running; recheckAfterMs when a grace period is running out (a pull, a missing Secret). */
+  | { state: 'active'; recheckAfterMs?: number }
   | { state: 'succeeded' }
-  /** Ended without success; reason is a stable CamelCase failure reason. */
-  | { state: 'failed'; reason: string; message: string };
+  /**
+   * Ended, or cannot succeed; reason is a stable CamelCase failure reason.
+   * stopExecution: it is still running and should be stopped once the run is failed.
+   */
+  | { state: 'failed'; reason: string; message: string; stopExecution?: boolean };
 
 export interface Executor {
   readonly name: 'job' | 'local';
@@ -17,5 +21,7 @@ export interface Executor {
   launch(target: ImprovementTarget, run: ImprovementRun): Promise<void>;
   /** What is known about the run's execution. */
   observe(run: ImprovementRun): ExecutionState;
+  /** Ends the run's execution early (the run was failed while it still ran). */
+  stopExecution?(run: ImprovementRun): Promise<void>;
   stop?(): Promise<void>;
 }

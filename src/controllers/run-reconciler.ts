@@ -59,7 +59,9 @@ export class RunReconciler {
           status: { phase: run.status?.phase ?? 'Pending', jobName: name },
         });
       }
-      return;
+      return exec.state === 'active' && exec.recheckAfterMs !== undefined
+        ? { requeueAfterMs: Math.max(exec.recheckAfterMs, 100) }
+        : undefined;
     }
 
     // The execution ended. The runner writes its outcome before it exits; read
@@ -71,6 +73,10 @@ export class RunReconciler {
         ? { reason: exec.reason, message: exec.message }
         : { reason: 'JobFailed', message: 'the runner exited without reporting an outcome' };
     await this.markFailed(fresh, failure);
+    // A pod that cannot finish (an image that is not there, an OOM-killed
+    // test container the runner still waits on) would hold its node until
+    // the deadline.
+    if (exec.state === 'failed' && exec.stopExecution) await executor.stopExecution?.(fresh);
   }
 
   /**

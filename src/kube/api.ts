@@ -8,6 +8,7 @@ import {
   CoreV1Api,
   CustomObjectsApi,
   type V1Job,
+  type V1Pod,
 } from '@kubernetes/client-node';
 import { GROUP, VERSION } from '../crds/index.ts';
 import { KubeRest } from './rest.ts';
@@ -145,5 +146,12 @@ export class KubeApi {
       ? await this.batch.listNamespacedJob({ namespace, labelSelector })
       : await this.batch.listJobForAllNamespaces({ labelSelector });
     return res as ObjectList<V1Job>;
+  }
+
+  async listPods(namespace: string | undefined, labelSelector: string): Promise<ObjectList<V1Pod>> {
+    const res = namespace
+      ? await this.core.listNamespacedPod({ namespace, labelSelector })
+      : await this.core.listPodForAllNamespaces({ labelSelector });
+    return res as ObjectList<V1Pod>;
   }
 }

@@ -15,8 +15,8 @@ import { OperatorMetrics } from '../metrics/metrics.ts';
 import type { Logger } from '../util/logger.ts';
 import { createWebhookHandler, matchTargets } from '../webhook/server.ts';
 import type { Executor } from '../controllers/executor.ts';
-import { JobExecutor } from '../controllers/job-executor.ts';
-import { LABEL_MANAGED_BY, MANAGED_BY } from '../controllers/job-builder.ts';
+import { JobExecutor, type Pod } from '../controllers/job-executor.ts';
+import { LABEL_MANAGED_BY, LABEL_RUN, MANAGED_BY } from '../controllers/job-builder.ts';
 import { WorkQueue } from '../controllers/queue.ts';
 import { ForgeChecks, type ForgeFactory } from '../controllers/forge-checks.ts';
 import { RunReconciler } from '../controllers/run-reconciler.ts';
@@ -56,8 +56,15 @@ export interface ManagerOptions {
   /** Called when leadership is lost other than through stop(). */
   onLostLeadership?: () => void;
   workers?: number;
+  /** How long an image pull or a missing Secret may keep a runner pod from starting. */
+  podStartGraceMs?: number;
   /** Builds the executor; default: batch/v1 Jobs. */
-  executor?: (ctx: { api: KubeApi; jobs: Reflector<Job>; logger: Logger }) => Executor;
+  executor?: (ctx: {
+    api: KubeApi;
+    jobs: Reflector<Job>;
+    pods: Reflector<Pod>;
+    logger: Logger;
+  }) => Executor;
   metrics?: OperatorMetrics;
   /** Optional webhook endpoint for GitHub/Gitea issue events (HMAC-verified). */
   webhook?: { address: string; secret: string };
@@ -89,6 +96,8 @@ export class Manager {
   readonly targets: Reflector<ImprovementTarget>;
   readonly runs: Reflector<ImprovementRun>;
   readonly jobs: Reflector<Job>;
+  /** The runner pods: what they say decides failures the Job alone leaves to its deadline. */
+  readonly pods: Reflector<Pod>;
   private readonly o: ManagerOptions;
   private readonly clock: Clock;
   private readonly log: Logger;
@@ -131,16 +140,28 @@ export class Manager {
       list: (ns) => this.api.listJobs(ns, selector) as never,
       watchPath: (ns) => (ns ? `/apis/batch/v1/namespaces/${ns}/jobs` : '/apis/batch/v1/jobs'),
     });
+    this.pods = new Reflector<Pod>({
+      ...common,
+      name: 'pods',
+      labelSelector: selector,
+      list: (ns) => this.api.listPods(ns, selector) as never,
+      watchPath: (ns) => (ns ? `/api/v1/namespaces/${ns}/pods` : '/api/v1/pods'),
+    });
     this.executor = (
       opts.executor ??
-      (({ api, jobs }) =>
-        new JobExecutor(api, jobs, {
-          image: opts.runnerImage,
-          imagePullPolicy: opts.runnerImagePullPolicy,
-          serviceAccountName: opts.runnerServiceAccount,
-          gitConfigMap: opts.runnerGitConfigMap,
-        }))
-    )({ api: this.api, jobs: this.jobs, logger: opts.logger });
+      (({ api, jobs, pods }) =>
+        new JobExecutor(
+          api,
+          jobs,
+          {
+            image: opts.runnerImage,
+            imagePullPolicy: opts.runnerImagePullPolicy,
+            serviceAccountName: opts.runnerServiceAccount,
+            gitConfigMap: opts.runnerGitConfigMap,
+          },
+          { pods, podStartGraceMs: opts.podStartGraceMs, now: () => this.clock.now() },
+        ))
+    )({ api: this.api, jobs: this.jobs, pods: this.pods, logger: opts.logger });
 
     this.forgeChecks = new ForgeChecks(this.api.core, opts.logger, opts.forgeFactory);
     this.targets.on((type, o) => {
@@ -152,6 +173,10 @@ export class Manager {
       this.queue?.add(targetKey(o.metadata.namespace!, o.spec.targetRef.name));
     });
     this.jobs.on((_t, o) => this.queue?.add(runKey(o.metadata.namespace!, o.metadata.name)));
+    this.pods.on((_t, o) => {
+      const run = o.metadata.labels?.[LABEL_RUN];
+      if (run) this.queue?.add(runKey(o.metadata.namespace!, run));
+    });
   }
 
   get isLeader(): boolean {
@@ -164,7 +189,7 @@ export class Manager {
   }
 
   get ready(): boolean {
-    return this.targets.synced && this.runs.synced && this.jobs.synced;
+    return this.targets.synced && this.runs.synced && this.jobs.synced && this.pods.synced;
   }
 
   /** Port of the webhook server once started. */
@@ -180,7 +205,12 @@ export class Manager {
   async start(): Promise<void> {
     for (const a of this.o.httpAddresses ?? []) await this.listen(a);
     if (this.o.webhook) await this.listenWebhook(this.o.webhook.address, this.o.webhook.secret);
-    await Promise.all([this.targets.start(), this.runs.start(), this.jobs.start()]);
+    await Promise.all([
+      this.targets.start(),
+      this.runs.start(),
+      this.jobs.start(),
+      this.pods.start(),
+    ]);
     this.started = true;
     const le = this.o.leaderElection;
     if (!le) return this.startLeading();
@@ -207,7 +237,7 @@ export class Manager {
     await this.elector?.stop(opts.releaseLease ?? true);
     await this.stopLeading();
     await this.executor.stop?.();
-    await Promise.all([this.targets.stop(), this.runs.stop(), this.jobs.stop()]);
+    await Promise.all([this.targets.stop(), this.runs.stop(), this.jobs.stop(), this.pods.stop()]);
     await closeConnections(this.api.kc);
     await Promise.all(
       this.servers.map((s) => {

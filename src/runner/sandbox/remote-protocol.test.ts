@@ -154,6 +154,19 @@ describe('the test container loop (real /bin/sh)', () => {
     ]);
   });
 
+  test('SIGTERM ends the loop at once with 143, even while a command runs', async () => {
+    const { bench, work } = fresh('term');
+    const loop = startLoop(bench);
+    await submitRequest(bench, { dir: work, command: 'sleep 30', timeoutSeconds: 60, env: {} });
+    const runDir = () => readdirSync(join(bench, 'requests')).some((e) => e.endsWith('.run'));
+    for (let i = 0; i < 100 && !runDir(); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(runDir()).toBe(true);
+    const sent = Date.now();
+    loop.child.kill('SIGTERM');
+    expect(await loop.exited).toBe(143);
+    expect(Date.now() - sent).toBeLessThan(5000);
+  });
+
   test('env names are checked and values quoted', () => {
     expect(envFile({ A: "x'y" })).toBe(`export A='x'\\''y'\n`);
     expect(() => envFile({ 'A;rm': 'x' })).toThrow(/bad env name/);

@@ -17,6 +17,7 @@
 //   requests/<id>.exit     the exit status, renamed into place (atomic)
 //   stop                   written by the runner when it is done (also on
 //                          failure): the loop exits and the Job can complete
+//   (SIGTERM)              the loop exits at once (the pod is being stopped)
 //   alive                  touched by the runner every HEARTBEAT_SECONDS; when
 //                          it is older than 2 minutes the runner is gone
 //                          (crashed, OOM-killed) and the loop exits too, so
@@ -44,6 +45,9 @@ export const HEARTBEAT_SECONDS = 15;
 
 export const TEST_LOOP_SCRIPT = [
   'set -u',
+  // PID 1 ignores a signal it has no trap for: without this the pod's end
+  // waits for the kubelet's SIGKILL. `wait` returns at once for a trapped one.
+  "trap 'exit 143' TERM INT",
   'bench=$1',
   'req=$bench/requests',
   'mkdir -p "$req" || exit 1',
