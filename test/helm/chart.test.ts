@@ -93,10 +93,25 @@ describe('values.schema.json', () => {
     ['a bad watch namespace', ['watchNamespaces[0]=Team_A'], 'watchNamespaces'],
     ['a bad alert duration', ['prometheusRule.stalledFor=soon'], 'stalledFor'],
     ['an unknown pull policy', ['image.pullPolicy=Sometimes'], 'pullPolicy'],
+    ['a zero pod start grace', ['runner.podStartGraceSeconds=0'], 'podStartGraceSeconds'],
+    ['an unknown NetworkPolicy rule', ['networkPolicy.ssh.to=null'], 'ssh'],
   ])('refuses %s', async (_what, set, field) => {
     const r = await helm(templateArgs('x', 'default', { set }));
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain(field);
+  });
+
+  test.each([
+    [
+      'a NetworkPolicy without the API server',
+      ['networkPolicy.enabled=true'],
+      'networkPolicy.apiServer.to is required',
+    ],
+    ['a webhook without its secret', ['webhook.enabled=true'], 'webhook.secret'],
+  ])('refuses %s with a message that says what to set', async (_what, set, message) => {
+    const r = await helm(templateArgs('x', 'default', { set }));
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain(message);
   });
 
   test('every key of values.yaml is described by the schema', () => {
@@ -277,6 +292,11 @@ describe('helm template → API server, every value set (namespaced)', () => {
         '--runner-image=registry.example.com/platform/opencode-runner:0.1.0-rc.1',
         '--log-level=debug',
         '--metrics-bind-address=:9090',
+        '--pod-start-grace=45',
+        '--runner-image-pull-policy=IfNotPresent',
+        '--runner-git-config-map=runner-git',
+        '--webhook-bind-address=:9444',
+        '--webhook-secret-file=/etc/opencode/webhook/hmac',
       ]),
     );
     expect(c.env).toEqual(
@@ -318,7 +338,88 @@ describe('helm template → API server, every value set (namespaced)', () => {
       runnerImage: 'registry.example.com/platform/opencode-runner:0.1.0-rc.1',
       logLevel: 'debug',
       executor: 'job',
+      podStartGrace: 45,
+      runnerImagePullPolicy: 'IfNotPresent',
+      runnerGitConfigMap: 'runner-git',
+      webhookBindAddress: ':9444',
+      webhookSecretFile: '/etc/opencode/webhook/hmac',
     });
+  });
+
+  test('the webhook: its Secret mounted where the flag points, a Service and an Ingress for /webhooks only', () => {
+    const pod = find(objs, 'Deployment').spec.template.spec;
+    const mount = pod.containers[0].volumeMounts.find((m: any) => m.name === 'webhook-secret');
+    expect(mount).toEqual({
+      name: 'webhook-secret',
+      mountPath: '/etc/opencode/webhook',
+      readOnly: true,
+    });
+    const secretName = `${fullRelease}-opencode-operator-webhook`;
+    expect(pod.volumes.find((v: any) => v.name === 'webhook-secret').secret).toEqual({
+      secretName,
+      items: [{ key: 'hmac', path: 'hmac' }],
+    });
+    const secret = find(objs, 'Secret', secretName);
+    expect(Buffer.from(secret.data.hmac, 'base64').toString()).toBe('not-a-real-webhook-secret');
+    const svc = find(objs, 'Service', secretName);
+    expect(svc.spec.ports).toEqual([
+      { name: 'webhook', port: 8443, targetPort: 'webhook', protocol: 'TCP' },
+    ]);
+    expect(pod.containers[0].ports).toContainEqual({
+      name: 'webhook',
+      containerPort: 9444,
+      protocol: 'TCP',
+    });
+    const ing = find(objs, 'Ingress', secretName);
+    expect(ing.spec.ingressClassName).toBe('nginx');
+    expect(ing.spec.rules).toEqual([
+      {
+        host: 'hooks.example.com',
+        http: {
+          paths: [
+            {
+              path: '/webhooks',
+              pathType: 'Prefix',
+              backend: { service: { name: secretName, port: { name: 'webhook' } } },
+            },
+          ],
+        },
+      },
+    ]);
+  });
+
+  test('a NetworkPolicy in each runner namespace: no ingress, egress to the five destinations only', () => {
+    const pols = objs.filter((o) => o.kind === 'NetworkPolicy');
+    expect(pols.map((p) => p.metadata.namespace).sort()).toEqual([teamA(), teamB()].sort());
+    for (const p of pols) {
+      expect(p.spec.podSelector).toEqual({
+        matchLabels: { 'app.kubernetes.io/managed-by': 'opencode-operator' },
+      });
+      expect(p.spec.policyTypes).toEqual(['Ingress', 'Egress']);
+      expect(p.spec.ingress).toEqual([]);
+      expect(
+        p.spec.egress.map((r: any) => r.to[0].ipBlock?.cidr ?? Object.keys(r.to[0]).join('+')),
+      ).toEqual([
+        'namespaceSelector+podSelector',
+        '10.96.0.1/32',
+        '140.82.112.0/20',
+        'namespaceSelector',
+        '104.16.0.0/12',
+      ]);
+      expect(p.spec.egress[0].ports).toEqual([{ port: 53, protocol: 'UDP' }]);
+    }
+    // It selects the pods the operator makes (src/controllers/job-builder.ts).
+    const job = buildJob(
+      {
+        metadata: { name: 't', namespace: teamA(), uid: 'u' },
+        spec: { repository: { url: 'https://example.com/r.git' } },
+      } as never,
+      { metadata: { name: 'r', namespace: teamA(), uid: 'v' }, spec: {} } as never,
+      { image: 'x' },
+    );
+    const labels = job.spec!.template.metadata!.labels!;
+    for (const [k, v] of Object.entries(pols[0]!.spec.podSelector.matchLabels))
+      expect(labels[k]).toBe(v);
   });
 
   test('is accepted with a server-side dry run, then applied for real', async () => {
