@@ -49,6 +49,34 @@ describe('classifyPod', () => {
     expect(r).toMatchObject({ failure: { reason: 'RunnerOOMKilled' } });
   });
 
+  it('a test container that ended in error while the runner runs', () => {
+    const v = classifyPod(
+      pod([
+        { name: 'runner', state: { running: {} } },
+        { name: 'tests', state: { terminated: { exitCode: 127, reason: 'Error' } } },
+      ]),
+      NOW,
+      60_000,
+    );
+    expect(v).toEqual({
+      failure: {
+        reason: 'TestContainerFailed',
+        message: expect.stringContaining('(exit 127, Error) while the runner still needed it'),
+      },
+    });
+    // Its normal end: told to stop, exit 0.
+    expect(
+      classifyPod(
+        pod([
+          { name: 'runner', state: { running: {} } },
+          { name: 'tests', state: { terminated: { exitCode: 0, reason: 'Completed' } } },
+        ]),
+        NOW,
+        60_000,
+      ),
+    ).toBeUndefined();
+  });
+
   it('a plain exit is not a pod failure (the runner reports those)', () => {
     expect(
       classifyPod(

@@ -5,6 +5,7 @@
 // Each gets its own stable reason and a message that says what to change.
 // Pure: the executor feeds it what its caches hold.
 import type { V1ContainerStatus, V1Job, V1Pod } from '@kubernetes/client-node';
+import type { FailureReason } from '../runner/outcome.ts';
 
 export const POD_FAILURE = {
   TestsOOMKilled: 'TestsOOMKilled',
@@ -12,10 +13,11 @@ export const POD_FAILURE = {
   ImageUnavailable: 'ImageUnavailable',
   SecretMissing: 'SecretMissing',
   ContainerConfigError: 'ContainerConfigError',
+  TestContainerFailed: 'TestContainerFailed',
   PodDeleted: 'PodDeleted',
   DeadlineExceeded: 'DeadlineExceeded',
   JobFailed: 'JobFailed',
-} as const;
+} as const satisfies Record<string, FailureReason>;
 
 export interface Failure {
   reason: string;
@@ -70,6 +72,20 @@ export function classifyPod(pod: V1Pod, now: Date, graceMs: number): PodVerdict 
       };
     }
   }
+  // The test container serves the runner until told to stop; one that ended
+  // in error while the runner runs leaves the runner waiting on it.
+  const tests = statuses(pod).find((s) => s.name === 'tests')?.state?.terminated;
+  const runner = statuses(pod).find((s) => s.name === 'runner')?.state;
+  if (tests && tests.exitCode !== 0 && runner?.running)
+    return {
+      failure: {
+        reason: POD_FAILURE.TestContainerFailed,
+        message:
+          `the test container ended (exit ${tests.exitCode}, ${tests.reason ?? 'no reason'}` +
+          (tests.message ? `: ${tests.message}` : '') +
+          ') while the runner still needed it; its image must provide /bin/sh (spec.tests.image)',
+      },
+    };
   const age = now.getTime() - Date.parse(String(pod.metadata?.creationTimestamp ?? now));
   let recheck: number | undefined;
   for (const s of statuses(pod)) {

@@ -16,6 +16,8 @@ export const FAILURE_REASONS = {
     "The set-up step (spec.tests.setupCommand or the detected install) failed on the unchanged branch: the repository's install is broken here.",
   TestEnvironmentBroken:
     'The test command could not run at all (exit 127/126, a program not found): the test environment lacks something.',
+  TestsOOMKilled:
+    'The test container ran out of memory (on the unchanged branch, or killed whole): raise spec.tests.resources.limits.memory.',
   SecretInDiff:
     "The change contained a credential (one of the run's own secrets or a known token format); nothing was pushed.",
   PushFailed: 'The push was refused or failed after retries.',
@@ -27,7 +29,16 @@ export const FAILURE_REASONS = {
   RollbackTargetNotFound: 'The commit or run named by spec.rollback does not exist.',
   RollbackFailed: 'The rollback could not be applied cleanly.',
   DeadlineExceeded: 'The Job ran past activeDeadlineSeconds.',
-  JobFailed: 'The Job failed without reporting an outcome (OOM, image pull, crash).',
+  RunnerOOMKilled:
+    'The runner container ran out of memory: raise spec.runner.resources.limits.memory.',
+  ImageUnavailable:
+    "A container's image cannot be had (not on the node with pull policy Never, or its pull keeps failing).",
+  SecretMissing: 'A Secret the pod reads was gone when it started.',
+  ContainerConfigError: 'A container could not be created from its configuration.',
+  TestContainerFailed:
+    'The test container ended with an error while the runner still needed it (its image lacks /bin/sh, or its loop was killed).',
+  PodDeleted: 'The pod was deleted before the run reported an outcome.',
+  JobFailed: 'The Job failed without reporting an outcome (a crash, or another reason).',
   Internal: 'An unexpected error; see the runner log.',
 } as const;
 export type FailureReason = keyof typeof FAILURE_REASONS;

@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { expect, test } from '@jest/globals';
 import { repoRoot } from '../support/kube.ts';
+import { realNodeUnsupported } from '../node/prepare.ts';
 
 function processesMentioning(text: string): string[] {
   return readdirSync('/proc')
@@ -34,6 +35,16 @@ test('npm run demo -- --timeout 300 improves the sample repository end to end an
   const code = await new Promise<number | null>((r) => proc.on('exit', (c) => r(c)));
   expect({ code, tail: code === 0 ? '' : out.slice(-3000) }).toEqual({ code: 0, tail: '' });
 
+  // It says which executor it used: Jobs on a real node wherever one can run.
+  if (realNodeUnsupported()) expect(out).toContain('Executor: local, runners as child processes');
+  else {
+    expect(out).toContain('Executor: Jobs, whose pods run on a real node on this machine');
+    const pods = out.slice(out.indexOf("==> The run's Job and its pod on the real node"));
+    expect(pods).toMatch(
+      /pod\/sample-app-\S+\s+0\/2\s+Completed\s+0\s+\S+\s+\S+\s+ocn-[0-9a-f]{6}/,
+    );
+  }
+
   // The run: Succeeded, with the tests that gated it.
   expect(out).toMatch(
     /improvementrun\.opencode\.dev\/sample-app-\S+\s+sample-app\s+manual\s+style\s+P3\s+Succeeded/,
@@ -49,7 +60,7 @@ test('npm run demo -- --timeout 300 improves the sample repository end to end an
 
   // Nothing left: the control plane's directory is gone and no process refers to it.
   const cpDir = /kubeconfig (\/tmp\/opencode-cp-[^/\s]+)\//.exec(out)?.[1];
-  const remote = /remote file:\/\/(\/tmp\/opencode-demo-[^/\s]+)\//.exec(out)?.[1];
+  const remote = /working directory (\/tmp\/opencode-demo-[^/\s)]+)\)/.exec(out)?.[1];
   expect(cpDir && remote).toBeTruthy();
   expect(existsSync(cpDir!)).toBe(false);
   expect(existsSync(remote!)).toBe(false);

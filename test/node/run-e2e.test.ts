@@ -5,267 +5,26 @@
 // node's bridge address, its test container (Debian, Node and npm, no token)
 // installs a devDependency with `npm ci` from a tarball server on the same
 // address and runs the tests, and the runner pushes the change to `develop`.
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { JobExecutor } from '../../src/controllers/job-executor.ts';
-import type { Manager } from '../../src/operator/manager.ts';
-import { installCrds, kubectlOk, useControllerManager, useNamespace } from '../support/kube.ts';
-import { clients, listRuns, startManager } from '../support/operator.ts';
+import { describe, expect, it } from '@jest/globals';
+import { kubectlOk } from '../support/kube.ts';
+import { clients } from '../support/operator.ts';
 import { waitFor } from '../support/wait.ts';
-import { startHttpGit, type HttpGitServer } from '../runner/http-git.ts';
-import { FIXTURES, git } from '../runner/support.ts';
+import { git } from '../runner/support.ts';
+import { E2E_TOKEN, useE2eEnv } from './e2e-env.ts';
 import { realNodeUnsupported } from './prepare.ts';
-import { useRealNode } from './use.ts';
 
 const unsupported = realNodeUnsupported();
 if (unsupported) process.stderr.write(`skipping the real-node run suite: ${unsupported}\n`);
 const suite = unsupported ? describe.skip : describe;
 
-const TOKEN = 'gho_E2eForgeToken4455QRS';
-
 suite('an ImprovementRun on the real node', () => {
-  useControllerManager();
-  const ns = useNamespace('e2e', {
-    'pod-security.kubernetes.io/enforce': 'restricted',
-    'pod-security.kubernetes.io/enforce-version': 'latest',
-  });
-  const node = useRealNode({ nodeImage: true });
-
-  let root: string;
-  let gitServer: HttpGitServer;
-  let tarballs: Server;
-  const tarballRequests: string[] = [];
-  let manager: Manager | undefined;
-  let binder: NodeJS.Timeout | undefined;
-  let repoUrl: string;
-
-  const apply = (obj: object) => kubectlOk(['apply', '-f', '-'], { input: JSON.stringify(obj) });
-
-  beforeAll(async () => {
-    await installCrds();
-    const ip = node().nodeIP;
-    root = mkdtempSync(join(tmpdir(), 'oc-e2e-'));
-    // A certificate for the bridge address: the runner trusts it through the git ConfigMap.
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-days',
-        '1',
-        '-subj',
-        '/CN=opencode-e2e',
-        '-addext',
-        `subjectAltName=IP:${ip}`,
-        '-keyout',
-        join(root, 'key.pem'),
-        '-out',
-        join(root, 'cert.pem'),
-      ],
-      { stdio: 'ignore' },
-    );
-    const cert = readFileSync(join(root, 'cert.pem'), 'utf8');
-    const key = readFileSync(join(root, 'key.pem'), 'utf8');
-
-    // The devDependency: a package tarball served on the bridge address.
-    const pkg = join(root, 'tiny-add');
-    mkdirSync(pkg);
-    writeFileSync(
-      join(pkg, 'package.json'),
-      JSON.stringify({ name: 'tiny-add', version: '1.0.0', main: 'index.js' }),
-    );
-    writeFileSync(join(pkg, 'index.js'), 'exports.add = (a, b) => a + b;\n');
-    execFileSync('npm', ['pack', '--silent', '--pack-destination', root], {
-      cwd: pkg,
-      stdio: 'ignore',
-    });
-    const tgz = readFileSync(join(root, 'tiny-add-1.0.0.tgz'));
-    tarballs = createServer((req, res) => {
-      tarballRequests.push(req.url ?? '');
-      if (req.url === '/tiny-add-1.0.0.tgz')
-        res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(tgz);
-      else res.writeHead(404).end();
-    });
-    await new Promise<void>((r) => tarballs.listen(0, ip, r));
-    const tarballUrl = `http://${ip}:${(tarballs.address() as AddressInfo).port}/tiny-add-1.0.0.tgz`;
-
-    // The repository: node-basic, a test that needs the devDependency, a style slip to fix.
-    const seed = join(root, 'seed');
-    cpSync(join(FIXTURES, 'node-basic'), seed, { recursive: true });
-    const pj = JSON.parse(readFileSync(join(seed, 'package.json'), 'utf8'));
-    pj.devDependencies = { 'tiny-add': '1.0.0' };
-    writeFileSync(join(seed, 'package.json'), `${JSON.stringify(pj, null, 2)}\n`);
-    writeFileSync(
-      join(seed, 'package-lock.json'),
-      `${JSON.stringify(
-        {
-          name: 'node-basic',
-          version: '1.0.0',
-          lockfileVersion: 3,
-          requires: true,
-          packages: {
-            '': { name: 'node-basic', version: '1.0.0', devDependencies: { 'tiny-add': '1.0.0' } },
-            'node_modules/tiny-add': {
-              version: '1.0.0',
-              resolved: tarballUrl,
-              integrity: `sha512-${createHash('sha512').update(tgz).digest('base64')}`,
-              dev: true,
-            },
-          },
-        },
-        null,
-        2,
-      )}\n`,
-    );
-    // The image's global npmrc is for its offline build: the repository's own wins over it.
-    writeFileSync(join(seed, '.npmrc'), 'offline=false\ncache=/tmp/.npm\nupdate-notifier=false\n');
-    writeFileSync(join(seed, '.gitignore'), 'node_modules/\n');
-    writeFileSync(
-      join(seed, 'test', 'tiny.test.js'),
-      [
-        "import { test } from 'node:test';",
-        "import assert from 'node:assert/strict';",
-        "import tiny from 'tiny-add';",
-        '',
-        "test('the devDependency is installed', () => {",
-        '  assert.equal(tiny.add(1, 2), 3);',
-        '});',
-        '',
-      ].join('\n'),
-    );
-    const math = join(seed, 'src', 'math.js');
-    writeFileSync(math, readFileSync(math, 'utf8').replace('return a + b;', 'return a + b;   '));
-    git(seed, ['init', '--quiet', '--initial-branch=main']);
-    git(seed, ['add', '-A']);
-    git(seed, ['commit', '--quiet', '-m', 'initial commit']);
-    git(root, ['clone', '--quiet', '--bare', seed, join(root, 'remote.git')]);
-    gitServer = await startHttpGit(root, TOKEN, { host: ip, tls: { key, cert } });
-    repoUrl = `${gitServer.url}/remote.git`;
-
-    const n = ns();
-    await apply({
-      apiVersion: 'v1',
-      kind: 'Secret',
-      metadata: { name: 'forge', namespace: n },
-      stringData: { token: TOKEN },
-    });
-    await apply({
-      apiVersion: 'v1',
-      kind: 'ConfigMap',
-      metadata: { name: 'runner-git', namespace: n },
-      data: { gitconfig: '[http]\n\tsslCAInfo = /etc/opencode/git/ca.crt\n', 'ca.crt': cert },
-    });
-    await apply({
-      apiVersion: 'v1',
-      kind: 'ServiceAccount',
-      metadata: { name: 'opencode-runner', namespace: n },
-    });
-    await apply({
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'Role',
-      metadata: { name: 'opencode-runner', namespace: n },
-      rules: [
-        { apiGroups: ['opencode.dev'], resources: ['improvementruns/status'], verbs: ['patch'] },
-      ],
-    });
-    await apply({
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'RoleBinding',
-      metadata: { name: 'opencode-runner', namespace: n },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'opencode-runner' },
-      subjects: [{ kind: 'ServiceAccount', name: 'opencode-runner', namespace: n }],
-    });
-
-    const image = node().projectImage();
-    const h = startManager({
-      namespaces: [n],
-      runnerImage: image,
-      executor: ({ api, jobs }) =>
-        new JobExecutor(api, jobs, {
-          image,
-          imagePullPolicy: 'Never',
-          serviceAccountName: 'opencode-runner',
-          gitConfigMap: 'runner-git',
-        }),
-    });
-    manager = h.manager;
-    await h.started;
-
-    // The runner's pods name no scheduler of this node's: bind them to it, as a scheduler would.
-    const core = clients().core;
-    const binding = new Set<string>();
-    binder = setInterval(() => {
-      void core.listNamespacedPod({ namespace: n }).then(
-        async ({ items }) => {
-          for (const p of items) {
-            const name = p.metadata!.name!;
-            if (p.spec?.nodeName || binding.has(name)) continue;
-            binding.add(name);
-            await core
-              .createNamespacedPodBinding({
-                name,
-                namespace: n,
-                body: { metadata: { name }, target: { kind: 'Node', name: node().name } },
-              })
-              .catch(() => binding.delete(name));
-          }
-        },
-        () => undefined,
-      );
-    }, 500);
-  }, 120_000);
-
-  afterAll(async () => {
-    if (binder) clearInterval(binder);
-    await manager?.stop();
-    await gitServer?.close();
-    await new Promise((r) => (tarballs ? tarballs.close(r) : r(undefined)));
-    if (root) rmSync(root, { recursive: true, force: true });
-  }, 60_000);
+  const env = useE2eEnv();
 
   it('clones, sets up and tests in the test container, pushes to develop, and Succeeds', async () => {
-    const n = ns();
-    await apply({
-      apiVersion: 'opencode.dev/v1alpha1',
-      kind: 'ImprovementTarget',
-      metadata: {
-        name: 'app',
-        namespace: n,
-        annotations: { 'opencode.dev/run-requested-at': 'now' },
-      },
-      spec: {
-        repository: {
-          url: repoUrl,
-          provider: 'git',
-          credentialsSecretRef: { name: 'forge' },
-        },
-        schedule: '0 0 1 1 *',
-        model: { provider: 'builtin' },
-        tests: {
-          image: node().nodeImage(),
-          imagePullPolicy: 'Never',
-          timeoutSeconds: 120,
-        },
-        runner: {
-          activeDeadlineSeconds: 300,
-          tolerations: node().podPlacement().tolerations,
-        },
-      },
-    });
-    const run = await waitFor(
-      async () =>
-        (await listRuns(n)).find((r) => ['Succeeded', 'Failed'].includes(r.status?.phase)),
-      { timeoutMs: 240_000, intervalMs: 1000, what: 'the run to finish' },
-    );
+    const e = env();
+    const n = e.ns;
+    await e.apply(e.target('app'));
+    const run = await e.endedRun('app');
     const pods = (
       await clients().core.listNamespacedPod({
         namespace: n,
@@ -285,10 +44,10 @@ suite('an ImprovementRun on the real node', () => {
     expect(run.status.tests).toMatchObject({ passed: true });
     expect(run.status.tests.isolation).toMatch(/^container: /);
     // The runner cloned and pushed over https with the token; npm fetched the devDependency.
-    expect(gitServer.requests.some((r) => r.path.endsWith('git-receive-pack'))).toBe(true);
-    expect(gitServer.requests.every((r) => r.authorized)).toBe(true);
-    expect(tarballRequests).toContain('/tiny-add-1.0.0.tgz');
-    const bare = join(root, 'remote.git');
+    expect(e.gitServer.requests.some((r) => r.path.endsWith('git-receive-pack'))).toBe(true);
+    expect(e.gitServer.requests.every((r) => r.authorized)).toBe(true);
+    expect(e.tarballRequests).toContain('/tiny-add-1.0.0.tgz');
+    const bare = e.bare;
     const subjects = git(bare, ['log', '--format=%s', 'develop']).split('\n');
     expect(subjects.some((s) => /^style\(/.test(s))).toBe(true);
     expect(git(bare, ['show', 'develop:src/math.js'])).toContain('return a + b;\n');
@@ -296,7 +55,7 @@ suite('an ImprovementRun on the real node', () => {
     // The pod as admitted.
     expect(pods).toHaveLength(1);
     const spec = pods[0]!.spec!;
-    expect(spec.nodeName).toBe(node().name);
+    expect(spec.nodeName).toBe(e.node.name);
     expect(spec.containers.map((c) => c.name)).toEqual(['runner', 'tests']);
     expect(spec.automountServiceAccountToken).toBe(false);
     const [runner, tests] = spec.containers;
@@ -334,5 +93,52 @@ suite('an ImprovementRun on the real node', () => {
         ['tests', 0],
       ]),
     );
+
+    // The repository's own no-token test ran in the test container and passed
+    // (the run's count includes it); no log of either container holds the token.
+    expect(run.status.tests.executedAfter).toBeGreaterThanOrEqual(3);
+    for (const container of ['runner', 'tests']) {
+      const log = await kubectlOk(['-n', n, 'logs', pods[0]!.metadata!.name!, '-c', container]);
+      expect(log).not.toContain(E2E_TOKEN);
+      if (container === 'runner') expect(log).toMatch(/"msg"/);
+    }
+    expect(e.logs.text).not.toContain(E2E_TOKEN);
+
+    // What a user sees: `kubectl get improvements`, and the operator's metrics.
+    const listing = await kubectlOk(['get', 'improvements', '-n', n]);
+    const row = listing
+      .split('\n')
+      .find((l) => l.startsWith(`improvementrun.opencode.dev/${run.metadata.name} `));
+    expect(row?.split(/\s{2,}/)).toEqual(expect.arrayContaining(['app', 'style', 'Succeeded']));
+    const metrics = await e.manager.metrics.registry.metrics();
+    expect(metrics).toMatch(
+      new RegExp(`opencode_runs_total\\{[^}]*target="app"[^}]*result="succeeded"[^}]*\\} 1`),
+    );
+  }, 300_000);
+
+  it('through the GitHub double: the pull request is opened and auto-merged into main', async () => {
+    const e = env();
+    await e.apply(
+      e.target('app-gh', {
+        repository: { url: e.ghRepoUrl, provider: 'github', apiUrl: e.gh.url },
+        autoMerge: true,
+        mergeMethod: 'merge',
+      }),
+    );
+    const run = await e.endedRun('app-gh');
+    if (run.status.phase !== 'Succeeded')
+      throw new Error(
+        `run ${JSON.stringify(run.status)}\n${await kubectlOk(['-n', e.ns, 'logs', `job/${run.metadata.name}`, '--all-containers']).catch((x: Error) => x.message)}`,
+      );
+    expect(run.status.pullRequest).toMatchObject({ number: expect.any(Number) });
+    expect(e.gh.violations).toEqual([]);
+    const calls = e.gh.requests.map((r) => `${r.method} ${r.path.split('?')[0]}`);
+    expect(calls).toContain('POST /repos/acme/app/pulls');
+    // The double merged the PR into main in the bare repository.
+    await waitFor(async () => git(e.ghBare, ['log', '--format=%s', 'main']).match(/^style\(/m), {
+      timeoutMs: 60_000,
+      what: 'the PR merged into main',
+    });
+    expect(git(e.ghBare, ['show', 'main:src/math.js'])).toContain('return a + b;\n');
   }, 300_000);
 });

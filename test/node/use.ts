@@ -7,6 +7,7 @@ import {
   REAL_NODE_ERROR_ENV,
   type PreparedNode,
 } from './prepare.ts';
+import { lockRealNode } from './lock.ts';
 import { RealNode } from './realnode.ts';
 
 /**
@@ -17,7 +18,11 @@ import { RealNode } from './realnode.ts';
  */
 export function useRealNode(opts: { nodeImage?: boolean } = {}): () => RealNode {
   let node: RealNode | undefined;
+  let unlock: (() => void) | undefined;
   beforeAll(async () => {
+    unlock = await lockRealNode(15 * 60_000, (pid) =>
+      process.stderr.write(`waiting for the real node held by pid ${pid}\n`),
+    );
     const cp = process.env[ENV.controlPlane];
     if (!cp) throw new Error('a real node joins the test control plane: run through jest');
     const failed = process.env[REAL_NODE_ERROR_ENV];
@@ -40,9 +45,13 @@ export function useRealNode(opts: { nodeImage?: boolean } = {}): () => RealNode 
     process.stderr.write(
       `real node ${node.name} Ready in ${node.startMs}ms ${JSON.stringify(node.timings)}\n`,
     );
-  }, 180_000);
+  }, 18 * 60_000);
   afterAll(async () => {
-    await node?.stop();
+    try {
+      await node?.stop();
+    } finally {
+      unlock?.();
+    }
   }, 120_000);
   return () => {
     if (!node) throw new Error('the real node has not started');

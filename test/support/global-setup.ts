@@ -52,11 +52,14 @@ export default async function globalSetup(
     'systemctl stop prometheus',
     'service prometheus stop',
   ]);
-  // The real node's packages, binaries and images, only when a test/node suite runs
-  // (docs/real-node.md): built here so that no suite's timeout counts a build.
-  const nodeSuites = ['node.test.ts', 'run-e2e.test.ts'].map((f) =>
-    join(import.meta.dirname, '..', 'node', f),
-  );
+  // The real node's packages, binaries and images, only when a suite that uses
+  // it runs (docs/real-node.md): built here so that no suite's timeout counts a build.
+  const nodeSuites = [
+    'node/node.test.ts',
+    'node/run-e2e.test.ts',
+    'node/run-failures.test.ts',
+    'demo/demo.test.ts',
+  ].map((f) => join(import.meta.dirname, '..', f));
   if (
     !realNodeUnsupported() &&
     nodeSuites.some((s) => runIncludes(globalConfig, projectConfig, s))

@@ -49,6 +49,7 @@ export function containerRunTests(
       output,
       exitCode: r.exitCode,
       timedOut: r.timedOut,
+      oomKilled: r.oomKilled,
       started,
       note: r.problem,
     });

@@ -55,7 +55,7 @@ describe('the test container loop (real /bin/sh)', () => {
       timeoutSeconds: 20,
       env: { GREETING: 'it\'s $HOME `x` "q"' },
     });
-    expect(r).toMatchObject({ exitCode: 3, timedOut: false });
+    expect(r).toMatchObject({ exitCode: 3, timedOut: false, oomKilled: false });
     expect(readFileSync(r.outputFile, 'utf8')).toBe(`in ${work} it's $HOME \`x\` "q"\nerr\n`);
     // The request itself is gone once answered.
     expect(readdirSync(join(bench, 'requests')).filter((f) => !f.startsWith(r.id))).toEqual([]);

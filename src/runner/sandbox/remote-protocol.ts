@@ -14,6 +14,10 @@
 //   requests/<id>.run/     the same request once the loop took it
 //   requests/<id>.out      stdout and stderr of the command
 //   requests/<id>.timedout present when the loop's timeout killed it
+//   requests/<id>.oom      present when the container's memory cgroup counted
+//                          an OOM kill while it ran (the kernel killed a
+//                          process of it; with a group kill the container
+//                          itself ends, and the operator reads the pod)
 //   requests/<id>.exit     the exit status, renamed into place (atomic)
 //   stop                   written by the runner when it is done (also on
 //                          failure): the loop exits and the Job can complete
@@ -54,6 +58,13 @@ export const TEST_LOOP_SCRIPT = [
   'if sleep 0.2 2>/dev/null; then nap=0.2; ticks=5; else nap=1; ticks=1; fi',
   'idle=0',
   'killgroup() { kill -s "$1" -- "-$2" 2>/dev/null || kill -s "$1" "$2" 2>/dev/null; }',
+  // OOM kills so far in this container's memory cgroup (v2, then v1); 0 when unreadable.
+  'ooms() {',
+  '  for f in /sys/fs/cgroup/memory.events /sys/fs/cgroup/memory/memory.oom_control; do',
+  '    if [ -r "$f" ]; then n=$(sed -n "s/^oom_kill //p" "$f"); echo "${n:-0}"; return; fi',
+  '  done',
+  '  echo 0',
+  '}',
   'while :; do',
   '  [ -e "$bench/stop" ] && exit 0',
   '  found=no',
@@ -65,6 +76,7 @@ export const TEST_LOOP_SCRIPT = [
   '    r=$base.run',
   '    t=$(cat "$r/timeout" 2>/dev/null)',
   '    case $t in ""|*[!0-9]*) t=60 ;; esac',
+  '    oom0=$(ooms)',
   '    (',
   '      cd "$(cat "$r/dir")" || exit 126',
   '      . "$r/env" || exit 126',
@@ -89,6 +101,7 @@ export const TEST_LOOP_SCRIPT = [
   '    wait "$killer" 2>/dev/null',
   // Whatever the command left running in its group goes with it.
   '    kill -s KILL -- "-$pid" 2>/dev/null',
+  '    [ "$(ooms)" != "$oom0" ] && : >"$base.oom"',
   '    echo "$code" >"$base.exit.tmp" && mv "$base.exit.tmp" "$base.exit"',
   '    rm -rf "$r"',
   '  done',
@@ -123,6 +136,8 @@ export interface RemoteResult {
   /** null when the test container never answered. */
   exitCode: number | null;
   timedOut: boolean;
+  /** The kernel's OOM killer killed a process of the container while it ran. */
+  oomKilled: boolean;
   /** Where the output is (absent when the container never took the request). */
   outputFile: string;
   /** Why there is no exit code. */
@@ -150,6 +165,7 @@ export function requestPaths(bench: string, id: string) {
     out: `${base}.out`,
     exit: `${base}.exit`,
     timedOut: `${base}.timedout`,
+    oom: `${base}.oom`,
   };
 }
 
@@ -190,6 +206,7 @@ export async function runRemote(
         id,
         exitCode: Number.isFinite(code) ? code : null,
         timedOut: existsSync(p.timedOut),
+        oomKilled: existsSync(p.oom),
         outputFile: p.out,
       };
     }
@@ -201,6 +218,7 @@ export async function runRemote(
     id,
     exitCode: null,
     timedOut: true,
+    oomKilled: false,
     outputFile: p.out,
     problem: `the test container did not answer within ${req.timeoutSeconds}s`,
   };
@@ -227,5 +245,5 @@ export async function requestStop(bench: string): Promise<void> {
 /** Removes one request's files once read. */
 export async function removeRequest(bench: string, id: string): Promise<void> {
   const p = requestPaths(bench, id);
-  await Promise.all([p.out, p.exit, p.timedOut].map((f) => rm(f, { force: true })));
+  await Promise.all([p.out, p.exit, p.timedOut, p.oom].map((f) => rm(f, { force: true })));
 }

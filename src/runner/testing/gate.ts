@@ -26,7 +26,11 @@ export function gate(input: {
     return {
       ok: false,
       kind: 'failed',
-      message: after.timedOut ? 'tests timed out' : `tests failed (exit ${after.exitCode})`,
+      message: after.timedOut
+        ? 'tests timed out'
+        : after.oomKilled
+          ? `tests ran out of memory (exit ${after.exitCode}, killed by the OOM killer)`
+          : `tests failed (exit ${after.exitCode})`,
     };
   if (after.executed === 0)
     return {

@@ -25,6 +25,8 @@ export interface TestRun {
   coverageReport?: CoverageReport;
   /** Tests executed (passed + failed), parsed from the output; undefined when unrecognised. */
   executed?: number;
+  /** The OOM killer killed a process of it (known in the Job's test container only). */
+  oomKilled?: boolean;
   /** Where the command ran (the exported tree). */
   dir?: string;
 }
@@ -132,7 +134,14 @@ export async function finishRun(
   dir: string,
   command: string,
   opts: RunTestsOptions,
-  r: { output: string; exitCode: number | null; timedOut: boolean; started: number; note?: string },
+  r: {
+    output: string;
+    exitCode: number | null;
+    timedOut: boolean;
+    started: number;
+    note?: string;
+    oomKilled?: boolean;
+  },
 ): Promise<TestRun> {
   const { output, exitCode, timedOut } = r;
   const v8Dir = opts.env?.NODE_V8_COVERAGE;
@@ -144,6 +153,8 @@ export async function finishRun(
   );
   let outputTail = secrets.redact(output.slice(-tailChars * 2)).slice(-tailChars);
   if (timedOut) outputTail += `\n[opencode] timed out after ${opts.timeoutSeconds}s`;
+  if (r.oomKilled)
+    outputTail += '\n[opencode] killed by the OOM killer: the test container ran out of memory';
   if (r.note) outputTail += `\n[opencode] ${r.note}`;
   return {
     command,
@@ -155,6 +166,7 @@ export async function finishRun(
     coverage: coverage?.percent,
     coverageReport: coverage,
     executed: count?.executed,
+    ...(r.oomKilled ? { oomKilled: true } : {}),
     dir,
   };
 }

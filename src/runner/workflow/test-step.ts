@@ -77,6 +77,12 @@ function lastLines(text: string, n = 12): string {
 }
 
 function environmentProblem(r: BenchResult, ctx: RunContext): OperatorError | undefined {
+  const oom = [r.setup, r.tests].find((t) => t?.oomKilled);
+  if (oom)
+    return new OperatorError(
+      'TestsOOMKilled',
+      `\`${oom.command}\` ran out of memory in the test container on the unchanged branch, before any change: raise spec.tests.resources.limits.memory. Output:\n${lastLines(oom.outputTail)}`,
+    );
   if (r.setup && !r.setup.passed) {
     const how = r.setup.timedOut ? 'timed out' : `failed (exit ${r.setup.exitCode})`;
     const origin = ctx.spec.tests.setupCommand ? 'spec.tests.setupCommand' : 'detected';

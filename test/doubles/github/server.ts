@@ -1,4 +1,4 @@
-// A GitHub REST double on 127.0.0.1 for the endpoints the GitHub forge uses,
+// A GitHub REST double on 127.0.0.1 (or a given address) for the endpoints the GitHub forge uses,
 // plus a minimal /graphql for enablePullRequestAutoMerge. Every request and
 // every response body is checked against GitHub's OpenAPI description
 // (@octokit/openapi); problems land in `violations`, which tests assert empty.
@@ -73,7 +73,7 @@ const RATE_LIMIT = 5000;
 const DOCS = 'https://docs.github.com/rest';
 
 export async function startGitHubDouble(
-  opts: { token?: string; rateLimit?: number } = {},
+  opts: { token?: string; rateLimit?: number; host?: string } = {},
 ): Promise<GitHubDouble> {
   const spec = githubOpenApi();
   const repos = new Map<string, RepoState>();
@@ -321,8 +321,9 @@ export async function startGitHubDouble(
       if (!res.headersSent) res.writeHead(500).end();
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const host = opts.host ?? '127.0.0.1';
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
+  const url = `http://${host}:${(server.address() as AddressInfo).port}`;
   holder.fx = new Fixtures(spec, url);
 
   return {
