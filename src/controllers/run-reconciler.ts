@@ -4,7 +4,7 @@
 // runner owns the outcome; the operator owns everything else.
 import { GROUP, VERSION } from '../crds/index.ts';
 import type { KubeApi } from '../kube/api.ts';
-import { isNotFound } from '../kube/api.ts';
+import { isConflict, isNotFound } from '../kube/api.ts';
 import type { Clock } from '../kube/clock.ts';
 import type { Recorder } from '../kube/events.ts';
 import type { Reflector } from '../kube/reflector.ts';
@@ -53,11 +53,16 @@ export class RunReconciler {
       if (!this.launched.has(run.metadata.uid ?? name)) await this.launch(target, run);
     }
     if (exec.state === 'absent' || exec.state === 'active') {
-      // Recorded here, off the path from slot to Job (the target reconciler launched it).
+      // Recorded here, off the path from slot to Job (the target reconciler
+      // launched it). Conditional on the version this cache entry holds, and
+      // naming no phase the runner may have set: from a stale entry it would
+      // otherwise turn the runner's outcome back into Pending.
       if (!run.status?.jobName) {
-        await this.d.api.patchStatus('improvementruns', namespace, name, {
-          status: { phase: run.status?.phase ?? 'Pending', jobName: name },
+        const written = await this.writeStatus(run, {
+          ...(run.status?.phase ? {} : { phase: 'Pending' }),
+          jobName: name,
         });
+        if (!written) return { requeueAfterMs: 1000 };
       }
       return exec.state === 'active' && exec.recheckAfterMs !== undefined
         ? { requeueAfterMs: Math.max(exec.recheckAfterMs, 100) }
@@ -72,7 +77,7 @@ export class RunReconciler {
       exec.state === 'failed'
         ? { reason: exec.reason, message: exec.message }
         : { reason: 'JobFailed', message: 'the runner exited without reporting an outcome' };
-    await this.markFailed(fresh, failure);
+    if (!(await this.markFailed(fresh, failure))) return { requeueAfterMs: 1000 };
     // A pod that cannot finish (an image that is not there, an OOM-killed
     // test container the runner still waits on) would hold its node until
     // the deadline.
@@ -149,19 +154,39 @@ export class RunReconciler {
     }
   }
 
+  /**
+   * A status merge patch that applies only to the version read (the API
+   * server answers 409 otherwise); false when the run has moved on since.
+   */
+  private async writeStatus(
+    run: ImprovementRun,
+    status: NonNullable<ImprovementRun['status']>,
+  ): Promise<boolean> {
+    try {
+      await this.d.api.patchStatus('improvementruns', run.metadata.namespace!, run.metadata.name, {
+        metadata: { resourceVersion: run.metadata.resourceVersion },
+        status,
+      });
+      return true;
+    } catch (err) {
+      if (isConflict(err)) return false;
+      throw err;
+    }
+  }
+
   private async markFailed(
     run: ImprovementRun,
     failure: { reason: string; message: string },
-  ): Promise<void> {
+  ): Promise<boolean> {
     const now = this.d.clock.now().toISOString();
-    await this.d.api.patchStatus('improvementruns', run.metadata.namespace!, run.metadata.name, {
-      status: {
-        phase: 'Failed',
-        completionTime: now,
-        startTime: run.status?.startTime ?? now,
-        failure,
-      },
+    // `run` was read afresh just before: a conflict means it changed since (the runner reported).
+    const written = await this.writeStatus(run, {
+      phase: 'Failed',
+      completionTime: now,
+      startTime: run.status?.startTime ?? now,
+      failure,
     });
+    if (!written) return false;
     this.d.logger.info(
       { run: run.metadata.name, reason: failure.reason },
       'run failed without an outcome',
@@ -172,5 +197,6 @@ export class RunReconciler {
       REASON.RunFailed,
       `${failure.reason}: ${failure.message}`,
     );
+    return true;
   }
 }
