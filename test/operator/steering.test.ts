@@ -98,9 +98,12 @@ describe('concurrency policy', () => {
       },
       { what: 'replacement run' },
     );
-    expect(
-      (await events(ns(), 'RunReplaced')).some((e) => e.message.includes(r1.metadata.name)),
-    ).toBe(true);
+    // Events are posted after the writes they describe (the recorder waits for a burst).
+    await waitFor(
+      async () =>
+        (await events(ns(), 'RunReplaced')).some((e) => e.message.includes(r1.metadata.name)),
+      { what: 'a RunReplaced Event naming the replaced run' },
+    );
   });
 });
 
