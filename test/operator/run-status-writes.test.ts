@@ -48,6 +48,19 @@ const readRun = async (name: string) =>
     name,
   })) as ImprovementRun;
 
+/** An executor whose pod was OOM-killed; records the runs it is asked to stop. */
+const oomKilled = (stopped: string[]): Executor => ({
+  name: 'job',
+  launch: async () => undefined,
+  observe: () => ({
+    state: 'failed',
+    reason: 'TestsOOMKilled',
+    message: 'the tests container ran out of memory',
+    stopExecution: true,
+  }),
+  stopExecution: async (run) => void stopped.push(run.metadata.name),
+});
+
 const runnerReports = (name: string, status: object) =>
   clients().custom.patchNamespacedCustomObjectStatus({
     group: GROUP,
@@ -102,17 +115,7 @@ describe('run status writes', () => {
     await runnerReports('late-m1', { phase: 'Running', jobName: 'late-m1' });
     const running = await readRun('late-m1');
     const stopped: string[] = [];
-    const { r, events } = reconciler(running, target, {
-      name: 'job',
-      launch: async () => undefined,
-      observe: () => ({
-        state: 'failed',
-        reason: 'TestsOOMKilled',
-        message: 'the tests container ran out of memory',
-        stopExecution: true,
-      }),
-      stopExecution: async (run) => void stopped.push(run.metadata.name),
-    });
+    const { r, events } = reconciler(running, target, oomKilled(stopped));
     // The runner reports before the operator acts on what its cache showed.
     await runnerReports('late-m1', { phase: 'Succeeded', jobName: 'late-m1' });
     expect(await r.reconcile(ns(), 'late-m1')).toBeUndefined();
@@ -124,17 +127,7 @@ describe('run status writes', () => {
     await createOwnedRun(ns(), target, 'late-m2', { trigger: 'manual' });
     await runnerReports('late-m2', { phase: 'Running', jobName: 'late-m2' });
     const m2 = await readRun('late-m2');
-    const second = reconciler(m2, target, {
-      name: 'job',
-      launch: async () => undefined,
-      observe: () => ({
-        state: 'failed',
-        reason: 'TestsOOMKilled',
-        message: 'the tests container ran out of memory',
-        stopExecution: true,
-      }),
-      stopExecution: async (run) => void stopped.push(run.metadata.name),
-    });
+    const second = reconciler(m2, target, oomKilled(stopped));
     expect(await second.r.reconcile(ns(), 'late-m2')).toBeUndefined();
     expect((await readRun('late-m2')).status).toMatchObject({
       phase: 'Failed',
