@@ -5,8 +5,8 @@
 // the GitHub forge's ETag cache makes an unchanged answer free (304).
 import { createHash } from 'node:crypto';
 import type { CoreV1Api } from '@kubernetes/client-node';
-import { createForge } from '../runner/forge/index.ts';
-import type { Forge, ForgePullRequest } from '../runner/forge/types.ts';
+import { createForge } from '../forge/index.ts';
+import type { Forge, ForgePullRequest } from '../forge/types.ts';
 import { errorMessage } from '../util/errors.ts';
 import type { Logger } from '../util/logger.ts';
 import type { ImprovementRun, ImprovementTarget } from './types.ts';

@@ -6,7 +6,7 @@ import {
   SERVICE_ACCOUNT_PATH,
   TESTS_BENCH_PATH,
 } from './job-builder.ts';
-import { testLoopCommand } from '../runner/sandbox/remote-protocol.ts';
+import { testLoopCommand } from '../contracts/test-container-protocol.ts';
 import type { ImprovementRun, ImprovementTarget } from './types.ts';
 
 function target(tests: Record<string, unknown> = {}): ImprovementTarget {

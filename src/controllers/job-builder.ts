@@ -7,15 +7,14 @@
 //     model key and a service-account token (a projected volume mounted
 //     into it alone; the pod does not automount one);
 //   - `tests` (spec.tests.image): runs set-up and tests on request, through
-//     files (src/runner/sandbox/remote-protocol.ts). It mounts only the
+//     files (src/contracts/test-container-protocol.ts). It mounts only the
 //     volume's `bench` folder, so the runner's clone is out of its reach,
 //     and holds no secret.
 import type { V1Container, V1EnvVar, V1Job, V1SecurityContext } from '@kubernetes/client-node';
 import { API_VERSION, LABEL_TARGET, RUN } from '../crds/index.ts';
 import { DEFAULT_TESTS_IMAGE } from '../crds/improvement-target.ts';
-import { GIT_CONFIG_ENV } from '../runner/git/git-client.ts';
-import { JOB_ENV } from '../runner/job-env.ts';
-import { BENCH_SUBPATH, testLoopCommand } from '../runner/sandbox/remote-protocol.ts';
+import { JOB_ENV } from '../contracts/job-env.ts';
+import { BENCH_SUBPATH, testLoopCommand } from '../contracts/test-container-protocol.ts';
 import type { ImprovementRun, ImprovementTarget } from './types.ts';
 
 export const LABEL_RUN = 'opencode.dev/run';
@@ -112,7 +111,7 @@ export function buildJob(
       { name: JOB_ENV.testBench, value: TESTS_BENCH_PATH },
       { name: 'HOME', value: '/tmp' },
       ...(defaults.gitConfigMap
-        ? [{ name: GIT_CONFIG_ENV, value: `${GIT_CONFIG_PATH}/gitconfig` }]
+        ? [{ name: JOB_ENV.gitConfig, value: `${GIT_CONFIG_PATH}/gitconfig` }]
         : []),
     ],
     resources: r.resources as never,

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CoreV1Api } from '@kubernetes/client-node';
-import { JOB_ENV } from '../runner/job-env.ts';
+import { JOB_ENV } from '../contracts/job-env.ts';
 import { secrets, type Logger } from '../util/logger.ts';
 import type { Executor, ExecutionState } from './executor.ts';
 import { runnerEnv } from './job-builder.ts';

@@ -1,5 +1,5 @@
 // The runner's options as one typed table (name, description, env, default),
-// and the Job-mode reader of the env contract (src/runner/job-env.ts). Both
+// and the Job-mode reader of the env contract (src/contracts/job-env.ts). Both
 // validate at start-up and fail fast naming the option.
 import { Value } from 'typebox/value';
 import {
@@ -10,7 +10,7 @@ import {
 } from '../crds/index.ts';
 import { StalledError } from '../util/errors.ts';
 import { secrets } from '../util/logger.ts';
-import { JOB_ENV, type JobRunEnv, type JobTargetEnv } from './job-env.ts';
+import { JOB_ENV, type JobRunEnv, type JobTargetEnv } from '../contracts/job-env.ts';
 
 export interface OptionDef {
   name: string;

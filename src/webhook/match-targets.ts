@@ -1,6 +1,6 @@
 // Which targets an issue event is about: the same repository, however the
 // URL was written (https, ssh://, git@host:, `.git`, host or name case).
-import { parseRepoUrl } from '../runner/forge/index.ts';
+import { parseRepoUrl } from '../forge/index.ts';
 import type { IssueEvent, WebhookTarget } from './types.ts';
 
 const DEFAULT_PORTS: Record<string, string> = { https: '443', http: '80', ssh: '22' };

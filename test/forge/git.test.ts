@@ -1,6 +1,6 @@
 // The plain-git forge: no PR or issue API, said through capabilities.
 import { describe, expect, it } from '@jest/globals';
-import { createForge } from '../../src/runner/forge/index.ts';
+import { createForge } from '../../src/forge/index.ts';
 import { OperatorError, StalledError } from '../../src/util/errors.ts';
 import { capturingLogger } from './support.ts';
 

@@ -2,7 +2,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { inspect } from 'node:util';
 import { startGiteaDouble, type GiteaDouble } from '../doubles/gitea/server.ts';
-import { createForge } from '../../src/runner/forge/index.ts';
+import { createForge } from '../../src/forge/index.ts';
 import { ExternalServiceError } from '../../src/util/errors.ts';
 import { capturingLogger, createBareRepo, FAST, type BareRepo } from './support.ts';
 

@@ -3,8 +3,8 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { inspect } from 'node:util';
 import { startGitHubDouble, type GitHubDouble } from '../doubles/github/server.ts';
-import { createForge } from '../../src/runner/forge/index.ts';
-import type { GitHubForge } from '../../src/runner/forge/github/index.ts';
+import { createForge } from '../../src/forge/index.ts';
+import type { GitHubForge } from '../../src/forge/github/index.ts';
 import { ExternalServiceError } from '../../src/util/errors.ts';
 import { capturingLogger, createBareRepo, FAST, type BareRepo } from './support.ts';
 

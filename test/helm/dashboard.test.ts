@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { LABEL_COUNTED } from '../../src/controllers/accounting.ts';
 import { LocalExecutor } from '../../src/controllers/local-executor.ts';
-import { GIT_CONFIG_ENV } from '../../src/runner/git/git-client.ts';
+import { JOB_ENV } from '../../src/contracts/job-env.ts';
 import { ManualClock } from '../../src/kube/clock.ts';
 import type { Manager } from '../../src/operator/manager.ts';
 import { startGitHubDouble, type GitHubDouble } from '../doubles/github/server.ts';
@@ -140,7 +140,7 @@ beforeAll(async () => {
     httpAddresses: ['127.0.0.1:0'],
     forgeFactory: doubleForgeFactory(gh),
     executor: ({ api, logger }) =>
-      new LocalExecutor({ core: api.core, logger, env: { [GIT_CONFIG_ENV]: gitConfig } }),
+      new LocalExecutor({ core: api.core, logger, env: { [JOB_ENV.gitConfig]: gitConfig } }),
   });
   manager = h.manager;
   logs = h.logs;

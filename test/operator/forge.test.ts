@@ -4,7 +4,7 @@
 // the target, and a rollback id becomes exactly one rollback run.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { ManualClock } from '../../src/kube/clock.ts';
-import { createForge } from '../../src/runner/forge/index.ts';
+import { createForge } from '../../src/forge/index.ts';
 import type { Manager } from '../../src/operator/manager.ts';
 import { createLogger } from '../../src/util/logger.ts';
 import { startGitHubDouble, type GitHubDouble } from '../doubles/github/server.ts';

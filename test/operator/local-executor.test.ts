@@ -9,7 +9,7 @@ import { afterAll, expect, test } from '@jest/globals';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { LocalExecutor } from '../../src/controllers/local-executor.ts';
 import type { ImprovementRun, ImprovementTarget } from '../../src/controllers/types.ts';
-import { JOB_ENV } from '../../src/runner/job-env.ts';
+import { JOB_ENV } from '../../src/contracts/job-env.ts';
 import { createLogger } from '../../src/util/logger.ts';
 import { kubeConfig, useNamespace } from '../support/kube.ts';
 import { waitFor } from '../support/wait.ts';

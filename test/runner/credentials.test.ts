@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { createForge } from '../../src/runner/forge/index.ts';
+import { createForge } from '../../src/forge/index.ts';
 import { applyEdits } from '../../src/runner/edits/index.ts';
 import { runWorkflow } from '../../src/runner/workflow/run.ts';
 import { startOllamaDouble } from '../doubles/ollama/server.ts';

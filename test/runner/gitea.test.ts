@@ -3,8 +3,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { startGiteaDouble, type GiteaDouble } from '../doubles/gitea/server.ts';
 import { startOllamaDouble, type OllamaDouble } from '../doubles/ollama/server.ts';
-import { createForge } from '../../src/runner/forge/index.ts';
-import type { Forge } from '../../src/runner/forge/types.ts';
+import { createForge } from '../../src/forge/index.ts';
+import type { Forge } from '../../src/forge/types.ts';
 import { applyEdits } from '../../src/runner/edits/index.ts';
 import { createImprover } from '../../src/runner/index.ts';
 import { readImprovements } from '../../src/runner/state/index.ts';

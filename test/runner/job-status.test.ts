@@ -9,7 +9,7 @@ import { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { installCrds, kubeConfig, kubectlOk, repoRoot, useNamespace } from '../support/kube.ts';
 import { startOllamaDouble, type OllamaDouble } from '../doubles/ollama/server.ts';
 import { runJob } from '../../src/runner/index.ts';
-import { testLoopCommand } from '../../src/runner/sandbox/remote-protocol.ts';
+import { testLoopCommand } from '../../src/contracts/test-container-protocol.ts';
 import { DOC_EDIT, capturedLogger, git, planFor, sandbox, type Sandbox } from './support.ts';
 
 const ns = useNamespace('runner');

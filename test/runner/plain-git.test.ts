@@ -154,7 +154,7 @@ describe('plain git forge', () => {
     ollama.script([planFor(/^docs:src\/math\.js$/), DOC_EDIT]);
     const { logger } = capturedLogger();
     const { runWorkflow } = await import('../../src/runner/workflow/run.ts');
-    const { createForge } = await import('../../src/runner/forge/index.ts');
+    const { createForge } = await import('../../src/forge/index.ts');
     const { createImprover } = await import('../../src/runner/index.ts');
     const { applyEdits } = await import('../../src/runner/edits/index.ts');
     const spec = targetSpec(sb.url, { model: { host: ollama.url } });

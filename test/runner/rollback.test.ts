@@ -10,8 +10,8 @@ import { startGitHubDouble, type GitHubDouble } from '../doubles/github/server.t
 import { startOllamaDouble, type OllamaDouble } from '../doubles/ollama/server.ts';
 import { runOnce } from '../../src/runner/index.ts';
 import { applyEdits } from '../../src/runner/edits/index.ts';
-import { createForge } from '../../src/runner/forge/index.ts';
-import type { Forge } from '../../src/runner/forge/types.ts';
+import { createForge } from '../../src/forge/index.ts';
+import type { Forge } from '../../src/forge/types.ts';
 import { runRollback, type RollbackOptions } from '../../src/runner/rollback/index.ts';
 import { readImprovements, readState } from '../../src/runner/state/index.ts';
 import type { Improver } from '../../src/runner/types.ts';

@@ -3,7 +3,7 @@
 // repository lives on the double, created once its token Secret exists and
 // returned after the operator's first forge check.
 import type { ForgeFactory } from '../../src/controllers/forge-checks.ts';
-import { createForge } from '../../src/runner/forge/index.ts';
+import { createForge } from '../../src/forge/index.ts';
 import { createLogger } from '../../src/util/logger.ts';
 import type { GitHubDouble } from '../doubles/github/server.ts';
 import { clients, createTarget, getTarget } from './operator.ts';

@@ -2,7 +2,7 @@
 // coverage and the source files themselves.
 import { readFile } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
-import type { ForgeIssue } from '../forge/types.ts';
+import type { ForgeIssue } from '../../forge/types.ts';
 import type { TestRun } from '../testing/run-tests.ts';
 import type { Candidate } from '../types.ts';
 import { isTestFile } from '../files/kinds.ts';

@@ -1,6 +1,6 @@
 // Analysis: everything the run learns about the repository before it
 // decides, turned into ranked Candidates.
-import type { Forge } from '../forge/types.ts';
+import type { Forge } from '../../forge/types.ts';
 import type { TestRun } from '../testing/run-tests.ts';
 import type { Candidate } from '../types.ts';
 import type { CoverageReport } from './coverage.ts';

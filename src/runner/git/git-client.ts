@@ -11,6 +11,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { simpleGit, type SimpleGit } from 'simple-git';
 import { secrets } from '../../util/logger.ts';
+import { JOB_ENV } from '../../contracts/job-env.ts';
 
 export interface GitAuthor {
   name: string;
@@ -72,9 +73,6 @@ export function configEnv(
   return env;
 }
 
-/** The one git config file the runner reads besides the clone's: set by whoever deploys it. */
-export const GIT_CONFIG_ENV = 'OPENCODE_GIT_CONFIG';
-
 /** What every git command runs with, besides the config above. */
 function defensiveEnv(): Record<string, string> {
   return {
@@ -86,7 +84,7 @@ function defensiveEnv(): Record<string, string> {
     // who needs URL rewrites to a mirror or a CA bundle names one file in
     // OPENCODE_GIT_CONFIG; the hardening above still wins over it.
     GIT_CONFIG_NOSYSTEM: '1',
-    GIT_CONFIG_GLOBAL: process.env[GIT_CONFIG_ENV] || '/dev/null',
+    GIT_CONFIG_GLOBAL: process.env[JOB_ENV.gitConfig] || '/dev/null',
     GIT_ATTR_NOSYSTEM: '1',
   };
 }

@@ -6,7 +6,7 @@ import { rm } from 'node:fs/promises';
 import { OperatorError, errorMessage } from '../../util/errors.ts';
 import { secrets } from '../../util/logger.ts';
 import { GitError } from '../git/git-client.ts';
-import type { ForgePullRequest } from '../forge/types.ts';
+import type { ForgePullRequest } from '../../forge/types.ts';
 import { failedOutcome, reasonOf, type FailureReason, type RunOutcome } from '../outcome.ts';
 import type { RunReport, WorkflowDeps, WorkflowInput } from '../workflow/context.ts';
 import { testsStatus } from '../workflow/publish.ts';

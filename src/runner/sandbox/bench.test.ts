@@ -73,7 +73,8 @@ describe('TestBench coverage env', () => {
 describe('TestBench with the container executor', () => {
   it('runs set-up and tests through the real test-container loop, with the same TestRun', async () => {
     const { spawn } = await import('node:child_process');
-    const { requestStop, testLoopCommand } = await import('./remote-protocol.ts');
+    const { requestStop, testLoopCommand } =
+      await import('../../contracts/test-container-protocol.ts');
     const shared = join(root, 'shared-bench');
     mkdirSync(shared, { recursive: true });
     const [file, ...args] = testLoopCommand(shared);

@@ -1,6 +1,6 @@
 // Runs a step (set-up or tests) in the Job's test container instead of as a
 // child of the runner: a request on the shared volume, answered by the
-// container's shell loop (remote-protocol.ts). The result is the same
+// container's shell loop (src/contracts/test-container-protocol.ts). The result is the same
 // TestRun as a local run: same timeout, count, coverage and tail.
 import { open, stat } from 'node:fs/promises';
 import {
@@ -10,7 +10,7 @@ import {
   type RunTestsOptions,
   type TestRun,
 } from '../testing/run-tests.ts';
-import { removeRequest, runRemote } from './remote-protocol.ts';
+import { removeRequest, runRemote } from '../../contracts/test-container-protocol.ts';
 
 /** At most the last `max` bytes of a file; '' when it does not exist. */
 async function readTail(file: string, max: number): Promise<string> {

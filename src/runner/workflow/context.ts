@@ -2,7 +2,7 @@
 // state its steps share. Instances only: runs are independent.
 import type { ImprovementRunSpec, ImprovementTargetSpec } from '../../crds/index.ts';
 import type { Logger } from '../../util/logger.ts';
-import type { Forge } from '../forge/types.ts';
+import type { Forge } from '../../forge/types.ts';
 import type { GitClient } from '../git/git-client.ts';
 import type { StateStore } from '../state/index.ts';
 import type { TestBench } from '../sandbox/bench.ts';

@@ -2,7 +2,7 @@
 // the improvement (with its commit and PR) in the state files, push again,
 // and merge when autoMerge allows it.
 import type { RunOutcome } from '../outcome.ts';
-import type { ForgePullRequest } from '../forge/types.ts';
+import type { ForgePullRequest } from '../../forge/types.ts';
 import { addImprovement, addPlanItem, checkPlanItem, updateState } from '../state/index.ts';
 import type { Candidate } from '../types.ts';
 import type { TestRun } from '../testing/run-tests.ts';

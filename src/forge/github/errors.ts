@@ -1,8 +1,8 @@
 // Every GitHub failure becomes an ExternalServiceError('github', reason) here,
 // in one place. Octokit already redacts the authorization header in its
 // errors; messages are scrubbed of registered secrets once more anyway.
-import { ExternalServiceError } from '../../../util/errors.ts';
-import { secrets } from '../../../util/logger.ts';
+import { ExternalServiceError } from '../../util/errors.ts';
+import { secrets } from '../../util/logger.ts';
 
 export type ForgeErrorReason =
   | 'ForgeUnauthorized'

@@ -3,7 +3,7 @@
 // workflow fast-forwards main itself for plain git.
 import type { Forge, ForgeCapabilities, ForgeIssue, ForgePullRequest } from '../types.ts';
 import type { ForgeConfig } from '../config.ts';
-import { OperatorError } from '../../../util/errors.ts';
+import { OperatorError } from '../../util/errors.ts';
 
 export class PlainGitForge implements Forge {
   readonly kind = 'git' as const;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { parseRepoUrl } from './repo-url.ts';
-import { StalledError } from '../../util/errors.ts';
+import { StalledError } from '../util/errors.ts';
 
 describe('parseRepoUrl', () => {
   it.each([

@@ -1,6 +1,6 @@
 // Owner and repository from the clone URL users put in spec.repository.url.
 // Credentials embedded in the URL are dropped, never returned.
-import { StalledError } from '../../util/errors.ts';
+import { StalledError } from '../util/errors.ts';
 
 export interface RepoCoordinates {
   /** Host without credentials, with a port when one was given (`gitea.local:3000`). */

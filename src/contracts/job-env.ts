@@ -17,9 +17,15 @@ export const JOB_ENV = {
   workspace: 'OPENCODE_WORKSPACE',
   /**
    * Set when the Job has a test container: the directory on the shared volume
-   * that container serves (remote-protocol.ts); set-up and tests run there.
+   * that container serves (src/contracts/test-container-protocol.ts); set-up and tests run there.
    */
   testBench: 'OPENCODE_TEST_BENCH',
+  /**
+   * One git config file of the deployer's (a mirror's insteadOf, a CA
+   * bundle), read under the runner's hardening; in a Job it comes from the
+   * operator's --runner-git-config-map.
+   */
+  gitConfig: 'OPENCODE_GIT_CONFIG',
   /** Overrides spec.model.host, e.g. for the demo's OLLAMA_HOST. */
   ollamaHost: 'OLLAMA_HOST',
 } as const;

@@ -4,7 +4,7 @@
 import { Octokit } from '@octokit/rest';
 import { throttling } from '@octokit/plugin-throttling';
 import { retry } from '@octokit/plugin-retry';
-import type { Logger } from '../../../util/logger.ts';
+import type { Logger } from '../../util/logger.ts';
 import { DEFAULT_USER_AGENT, type ForgeTuning } from '../config.ts';
 
 const ThrottledOctokit = Octokit.plugin(throttling, retry);

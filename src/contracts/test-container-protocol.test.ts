@@ -21,7 +21,7 @@ import {
   startHeartbeat,
   submitRequest,
   testLoopCommand,
-} from './remote-protocol.ts';
+} from './test-container-protocol.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'oc-remote-'));
 const loops: ChildProcess[] = [];

@@ -1,8 +1,8 @@
 // Picks the forge for spec.repository.provider from a registry map.
 import type { Forge } from './types.ts';
 import type { ForgeConfig, ForgeProvider } from './config.ts';
-import { secrets } from '../../util/logger.ts';
-import { StalledError } from '../../util/errors.ts';
+import { secrets } from '../util/logger.ts';
+import { StalledError } from '../util/errors.ts';
 import { GitHubForge } from './github/index.ts';
 import { GiteaForge } from './gitea/index.ts';
 import { PlainGitForge } from './git/index.ts';

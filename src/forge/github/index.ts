@@ -8,7 +8,7 @@ import type {
   MergeMethod,
 } from '../types.ts';
 import type { ForgeConfig } from '../config.ts';
-import type { Logger } from '../../../util/logger.ts';
+import type { Logger } from '../../util/logger.ts';
 import { parseRepoUrl } from '../repo-url.ts';
 import { combineChecks, latestPerContext } from '../checks.ts';
 import { ConditionalGetter, createGitHubClient, type GitHubClient } from './client.ts';

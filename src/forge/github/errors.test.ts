@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { mapGitHubError } from './errors.ts';
-import { ExternalServiceError } from '../../../util/errors.ts';
-import { secrets } from '../../../util/logger.ts';
+import { ExternalServiceError } from '../../util/errors.ts';
+import { secrets } from '../../util/logger.ts';
 
 const httpError = (status: number, message: string, headers: Record<string, string> = {}) =>
   Object.assign(new Error(message), { status, response: { headers, data: { message } } });

@@ -1,7 +1,7 @@
 // A small client for Gitea's (and Forgejo's) REST API v1 over global fetch,
 // with bounded retries on 5xx/network errors and one error mapping.
-import { ExternalServiceError } from '../../../util/errors.ts';
-import { secrets, type Logger } from '../../../util/logger.ts';
+import { ExternalServiceError } from '../../util/errors.ts';
+import { secrets, type Logger } from '../../util/logger.ts';
 import { reasonForStatus } from '../github/errors.ts';
 import { DEFAULT_USER_AGENT, type ForgeTuning } from '../config.ts';
 

@@ -1,5 +1,5 @@
 // How a forge is configured: from spec.repository plus the token from env.
-import type { Logger } from '../../util/logger.ts';
+import type { Logger } from '../util/logger.ts';
 
 export type ForgeProvider = 'github' | 'gitea' | 'git';
 
