@@ -44,6 +44,28 @@ describe('account', () => {
     expect(again.newlyCounted).toEqual([]);
   });
 
+  test('with more runs kept than any fixed window, no run is counted twice (no label needed)', () => {
+    // 200 finished runs kept (history limits up to 1000): counted once, then again and again.
+    const runs = Array.from({ length: 200 }, (_, i) => run(`r${i}`, 'Succeeded', i));
+    let status = account(undefined, runs).status;
+    for (let i = 0; i < 3; i++) status = account(status, runs).status;
+    expect(status.totals!.runs).toBe(200);
+    expect(status.countedRuns).toHaveLength(200);
+  });
+
+  test('a run leaves the list only once it is gone; a merge key goes with its run', () => {
+    const runs = [
+      run('a', 'Succeeded', 1, { pullRequest: { number: 1, merged: true } }),
+      run('b', 'Failed', 2),
+    ];
+    const first = account(undefined, runs).status;
+    expect(first.countedRuns).toEqual(['a', 'b', 'merged:a']);
+    // `a` was pruned: the list forgets it and its merge, and `b` is not counted again.
+    const after = account(first, [runs[1]!]).status;
+    expect(after.countedRuns).toEqual(['b']);
+    expect(after.totals).toEqual(first.totals);
+  });
+
   test('a run labelled counted is not counted again even after the ring forgot it', () => {
     const res = account(
       { totals: { runs: 5, succeeded: 5, failed: 0, noChange: 0, merged: 0, reverted: 0 } },
@@ -75,11 +97,13 @@ describe('account', () => {
     expect(next.status.consecutiveFailures).toBe(0);
   });
 
-  test('the counted ring stays bounded', () => {
+  test('the list stays bounded by the runs that exist (the history limits)', () => {
     const runs = Array.from({ length: 100 }, (_, i) => run(`r${i}`, 'Succeeded', i));
     const { status } = account(undefined, runs);
-    expect(status.countedRuns).toHaveLength(64);
-    expect(status.countedRuns!.at(-1)).toBe('r99');
+    // The history limits pruned all but the newest three.
+    const kept = account(status, runs.slice(-3)).status;
+    expect(kept.countedRuns).toEqual(['r97', 'r98', 'r99']);
+    expect(kept.totals!.runs).toBe(100);
   });
 });
 

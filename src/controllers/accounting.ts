@@ -5,7 +5,6 @@ import { isTerminal, type ImprovementRun } from './types.ts';
 
 export const LABEL_COUNTED = 'opencode.dev/counted';
 export const LABEL_MERGE_COUNTED = 'opencode.dev/merge-counted';
-const MAX_COUNTED = 64;
 
 type Totals = NonNullable<ImprovementTargetStatus['totals']>;
 const zero = (): Totals => ({
@@ -73,9 +72,16 @@ export function account(
   // A pull request reaching main is counted once per run it carries, whoever saw it (operator or a later run).
   const merged = runs.filter((r) => r.status?.pullRequest?.merged && !isMergeCounted(r, prior));
   totals.merged += merged.length;
+  // Exactly once by construction: the list names every counted run that
+  // still exists, and a run leaves it only when the run itself is gone. (A
+  // list bounded by count forgot runs kept longer than it, and the label
+  // written after the status could be lost to a kill in between.) Its size
+  // is bounded by the history limits.
   const added = [...fresh.map((r) => r.metadata.name), ...merged.map(mergeKey)];
-  if (added.length)
-    status.countedRuns = [...(prior?.countedRuns ?? []), ...added].slice(-MAX_COUNTED);
+  const exists = new Set(runs.map((r) => r.metadata.name));
+  const before = prior?.countedRuns ?? [];
+  const kept = before.filter((k) => exists.has(k.startsWith('merged:') ? k.slice(7) : k));
+  if (added.length || kept.length !== before.length) status.countedRuns = [...kept, ...added];
   return { status, newlyCounted: fresh, newlyMerged: merged };
 }
 

@@ -446,9 +446,10 @@ export const ImprovementTargetStatus = Type.Object({
   ),
   countedRuns: Type.Optional(
     Type.Array(Type.String(), {
-      maxItems: 64,
+      // Every kept run, and its merge, at the largest history limits.
+      maxItems: 4000,
       description:
-        'extension: the most recent runs already added to totals, so each run is counted exactly once.',
+        'extension: the existing runs already added to totals (and `merged:<run>` for their merges), so each is counted exactly once; a run leaves the list when it is deleted.',
     }),
   ),
   rollback: Type.Optional(
