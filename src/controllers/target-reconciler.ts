@@ -378,6 +378,7 @@ export class TargetReconciler {
     if (d.kind === 'missed' && started(d.slot)) {
       // Its run exists: the slot was started, only its record was not written (a crash, a deferred write).
       ctx.status.lastScheduleTime = d.slot.toISOString();
+      this.announceRun(ctx, scheduledRunName(metadata.name, d.slot), 'schedule');
     } else if (d.kind === 'missed') {
       void this.d.recorder.event(
         ctx.target,
@@ -405,6 +406,7 @@ export class TargetReconciler {
             trigger: 'schedule',
             scheduledTime: d.slot.toISOString(),
           });
+        else this.announceRun(ctx, name, 'schedule');
         ctx.status.lastScheduleTime = d.slot.toISOString();
       }
     }
@@ -453,18 +455,29 @@ export class TargetReconciler {
       );
       ctx.runs.push(created);
       await this.d.launch?.(ctx.target, created);
-      void this.d.recorder.event(
-        ctx.target,
-        'Normal',
-        REASON.RunCreated,
-        `created run ${name} (${String(spec.trigger)})`,
-      );
+      this.announceRun(ctx, name, String(spec.trigger));
       return true;
     } catch (err) {
       // AlreadyExists is the lock: another replica or an earlier attempt made it.
       if (!isAlreadyExists(err)) throw err;
+      this.announceRun(ctx, name, String(spec.trigger));
       return false;
     }
+  }
+
+  /**
+   * The run's RunCreated Event, once per run whoever calls: a successor that
+   * adopts a run its predecessor created (and may have died before
+   * announcing) announces it too, and the Event's id keeps it to one.
+   */
+  private announceRun(ctx: Ctx, name: string, trigger: string): void {
+    void this.d.recorder.event(
+      ctx.target,
+      'Normal',
+      REASON.RunCreated,
+      `created run ${name} (${trigger})`,
+      { id: `${REASON.RunCreated}/${name}` },
+    );
   }
 
   private async summarise(ctx: Ctx): Promise<void> {

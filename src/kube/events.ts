@@ -8,15 +8,30 @@
 import { createHash } from 'node:crypto';
 import type { Clock } from './clock.ts';
 import type { KubeObject } from './api.ts';
-import { isNotFound } from './api.ts';
+import { isAlreadyExists, isNotFound } from './api.ts';
 import type { KubeRest } from './rest.ts';
 import type { Logger } from '../util/logger.ts';
 import { secrets } from '../util/logger.ts';
 
 export type EventKind = 'Normal' | 'Warning';
 
+export interface EventOptions {
+  /**
+   * Records the Event at most once per id, whichever process tries: its name
+   * is derived from the id, and a second write finds it there. For what a
+   * successor must announce when its predecessor may already have.
+   */
+  id?: string;
+}
+
 export interface Recorder {
-  event(obj: KubeObject, type: EventKind, reason: string, message: string): Promise<void>;
+  event(
+    obj: KubeObject,
+    type: EventKind,
+    reason: string,
+    message: string,
+    opts?: EventOptions,
+  ): Promise<void>;
 }
 
 /** Events waiting to be written beyond this are dropped (and logged), as client-go drops them. */
@@ -24,6 +39,8 @@ export const MAX_PENDING_EVENTS = 1000;
 
 export class EventRecorder implements Recorder {
   private readonly seen = new Map<string, { name: string; count: number }>();
+  /** Ids this process has recorded: not even tried again. */
+  private readonly recordedIds = new Set<string>();
   private tail: Promise<void> = Promise.resolve();
   private pending = 0;
   private dropped = 0;
@@ -56,7 +73,15 @@ export class EventRecorder implements Recorder {
   }
 
   /** Queues the Event; the promise settles once it is written (or given up on). Never rejects. */
-  event(obj: KubeObject, type: EventKind, reason: string, message: string): Promise<void> {
+  event(
+    obj: KubeObject,
+    type: EventKind,
+    reason: string,
+    message: string,
+    opts: EventOptions = {},
+  ): Promise<void> {
+    const idKey = opts.id && `${obj.metadata.uid}/${opts.id}`;
+    if (idKey && this.recordedIds.has(idKey)) return Promise.resolve();
     if (this.pending >= this.maxPending) {
       if (this.dropped++ % 100 === 0)
         this.logger.warn({ reason, dropped: this.dropped }, 'event backlog full: dropping events');
@@ -66,7 +91,7 @@ export class EventRecorder implements Recorder {
     const at = this.clock.now(); // when it happened, not when it is written
     this.tail = this.tail
       .then(() => this.gate())
-      .then(() => this.write(obj, type, reason, message, at))
+      .then(() => this.write(obj, type, reason, message, at, opts.id))
       .finally(() => this.pending--);
     return this.tail;
   }
@@ -82,11 +107,12 @@ export class EventRecorder implements Recorder {
     reason: string,
     rawMessage: string,
     now: Date,
+    id?: string,
   ): Promise<void> {
     const namespace = obj.metadata.namespace ?? 'default';
     const message = secrets.redact(rawMessage).slice(0, 1024);
     const key = `${obj.metadata.uid}/${type}/${reason}/${message}`;
-    const prior = this.seen.get(key);
+    const prior = id ? undefined : this.seen.get(key);
     try {
       if (prior) {
         prior.count++;
@@ -103,10 +129,10 @@ export class EventRecorder implements Recorder {
         return;
       }
       const name = `${obj.metadata.name}.${createHash('sha256')
-        .update(key + now.getTime())
+        .update(id ? `${obj.metadata.uid}/${id}` : key + now.getTime())
         .digest('hex')
         .slice(0, 16)}`;
-      await this.rest.post(`/api/v1/namespaces/${namespace}/events`, {
+      const post = this.rest.post(`/api/v1/namespaces/${namespace}/events`, {
         apiVersion: 'v1',
         kind: 'Event',
         metadata: { name, namespace },
@@ -128,6 +154,16 @@ export class EventRecorder implements Recorder {
         reportingComponent: this.component,
         reportingInstance: process.env.POD_NAME ?? 'local',
       });
+      if (id) {
+        await post.catch((err: unknown) => {
+          if (!isAlreadyExists(err)) throw err; // recorded already, by us or a predecessor
+        });
+        this.recordedIds.add(`${obj.metadata.uid}/${id}`);
+        if (this.recordedIds.size > 5000)
+          this.recordedIds.delete(this.recordedIds.values().next().value!);
+        return;
+      }
+      await post;
       this.seen.set(key, { name, count: 1 });
       if (this.seen.size > 5000) this.seen.delete(this.seen.keys().next().value!);
     } catch (err) {

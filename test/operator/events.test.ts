@@ -1,6 +1,7 @@
 // The Event recorder against the real API server: Events are written one at
 // a time in the order they were recorded, repeats fold into one Event with a
-// count, and a backlog beyond its bound is dropped rather than piling up.
+// count, an Event with an id is recorded once across processes, and a
+// backlog beyond its bound is dropped rather than piling up.
 import { describe, expect, test } from '@jest/globals';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { realClock } from '../../src/kube/clock.ts';
@@ -60,6 +61,27 @@ describe('EventRecorder', () => {
     await r.flush();
     const events = await eventsOf('repeat');
     expect(events.map((e) => [e.reason, e.count])).toEqual([['SecretNotFound', 3]]);
+  });
+
+  test('an Event with an id is recorded once, whichever recorder (process) tries', async () => {
+    // Two recorders: an operator that created a run and its successor that adopted it.
+    const first = recorder().r;
+    const successor = recorder().r;
+    const announce = (r: EventRecorder) =>
+      r.event(target('adopted'), 'Normal', 'RunCreated', 'created run adopted-1 (schedule)', {
+        id: 'RunCreated/adopted-1',
+      });
+    await announce(first);
+    await announce(successor);
+    await announce(successor);
+    await announce(first);
+    const events = await eventsOf('adopted');
+    expect(events.map((e) => [e.reason, e.count])).toEqual([['RunCreated', 1]]);
+    // Another id on the same object is another Event.
+    await successor.event(target('adopted'), 'Normal', 'RunCreated', 'created run adopted-2', {
+      id: 'RunCreated/adopted-2',
+    });
+    expect(await eventsOf('adopted')).toHaveLength(2);
   });
 
   test('drops what exceeds the backlog bound, and says so once', async () => {

@@ -8,11 +8,14 @@ import { ManualClock } from '../../src/kube/clock.ts';
 import { installCrds, useNamespace } from '../support/kube.ts';
 import {
   clients,
+  createOwnedRun,
   createTarget,
+  events,
   getTarget,
   listJobs,
   listRuns,
   moveClock,
+  nextMinute,
   startManager,
 } from '../support/operator.ts';
 import { sleep, waitFor } from '../support/wait.ts';
@@ -295,6 +298,35 @@ describe('restarts and replicas', () => {
     expect(
       (await listJobs(ns())).filter((j) => j.metadata.labels['opencode.dev/target'] === 'twin'),
     ).toHaveLength(1);
+  });
+
+  test('a run whose creator died before announcing it gets its RunCreated Event from the successors, once', async () => {
+    const target = await createTarget(ns(), 'orphan', { schedule: '* * * * *' });
+    const slot = nextMinute(new Date(Date.parse(target.metadata.creationTimestamp) + 1000));
+    const name = `orphan-${Math.floor(slot.getTime() / 60000)}`;
+    // What the dead operator left: the slot's run, no status record, no Event.
+    await createOwnedRun(ns(), target, name, {
+      trigger: 'schedule',
+      scheduledTime: slot.toISOString(),
+    });
+    const clock = new ManualClock(new Date(slot.getTime() + 1000));
+    const a = run(clock);
+    const b = run(clock); // both adopt it
+    await Promise.all([a.started, b.started]);
+    const created = async () =>
+      (await events(ns(), 'RunCreated')).filter((e) => e.message.includes(name));
+    await waitFor(async () => (await created()).length > 0, { what: 'a RunCreated Event' });
+    await waitFor(
+      async () => (await getTarget(ns(), 'orphan')).status?.lastScheduleTime === slot.toISOString(),
+      { what: 'the slot recorded' },
+    );
+    await sleep(1500);
+    expect((await created()).map((e) => [e.message, e.count])).toEqual([
+      [`created run ${name} (schedule)`, 1],
+    ]);
+    expect((await listRuns(ns())).filter((r) => r.spec.targetRef.name === 'orphan')).toHaveLength(
+      1,
+    );
   });
 
   test('with leader election one replica leads; when it dies the other takes over and schedules', async () => {
