@@ -82,6 +82,19 @@ describe('WorkQueue', () => {
     q.shutdown();
   });
 
+  test('after an outage every key backs off afresh (forgetAll)', () => {
+    const q = new WorkQueue({
+      clock: new ManualClock(new Date(0)),
+      baseDelayMs: 100,
+      maxDelayMs: 60_000,
+    });
+    for (let i = 0; i < 6; i++) for (const k of ['a', 'b']) q.addRateLimited(k);
+    expect(q.addRateLimited('a')).toBe(6400);
+    q.forgetAll();
+    expect([q.addRateLimited('a'), q.addRateLimited('b')]).toEqual([100, 100]);
+    q.shutdown();
+  });
+
   test('a storm of failures is held back by the overall bucket', () => {
     const q = new WorkQueue({
       clock: new ManualClock(new Date(0)),

@@ -176,6 +176,11 @@ export class WorkQueue {
     this.failures.delete(key);
   }
 
+  /** Every key's backoff starts afresh (the API server is back after an outage). */
+  forgetAll(): void {
+    this.failures.clear();
+  }
+
   /** Runs `workers` loops until shutdown; each key is handled by one worker at a time. */
   run(workers: number, handle: (key: string) => Promise<WorkResult>): Promise<void> {
     const loop = async () => {

@@ -46,6 +46,7 @@ export class Reflector<T extends KubeObject> {
     ReflectorOptions<T>;
   private readonly store = new Map<string, T>();
   private readonly handlers: Handler<T>[] = [];
+  private readonly recoveryHandlers: (() => void)[] = [];
   private readonly stopper = new AbortController();
   private syncedScopes = 0;
   private loops: Promise<void>[] = [];
@@ -57,13 +58,20 @@ export class Reflector<T extends KubeObject> {
       resyncMs: 10 * 60_000,
       watchTimeoutSeconds: 300,
       silenceMs: 90_000,
-      maxBackoffMs: 30_000,
+      // Low: the API server itself is what failed, and the operator is
+      // blind until it lists again (a 30 s cap left it so after an outage).
+      maxBackoffMs: 5_000,
       ...opts,
     };
   }
 
   on(handler: Handler<T>): void {
     this.handlers.push(handler);
+  }
+
+  /** Called after a list succeeds following failures (the API server is back). */
+  onRecover(handler: () => void): void {
+    this.recoveryHandlers.push(handler);
   }
 
   get(key: string): T | undefined {
@@ -120,6 +128,10 @@ export class Reflector<T extends KubeObject> {
         if (firstSync) {
           firstSync = false;
           this.syncedScopes++;
+        }
+        if (failures > 0) {
+          log.info({ failures }, 'list/watch recovered');
+          for (const h of this.recoveryHandlers) h();
         }
         failures = 0;
         const resyncAt = Date.now() + this.opts.resyncMs;

@@ -173,6 +173,10 @@ export class Manager {
       this.queue?.add(targetKey(o.metadata.namespace!, o.spec.targetRef.name));
     });
     this.jobs.on((_t, o) => this.queue?.add(runKey(o.metadata.namespace!, o.metadata.name)));
+    // Back from an API outage: the relist hands every object to the queue
+    // again; what failed during the outage starts its backoff afresh.
+    for (const r of [this.targets, this.runs, this.jobs, this.pods])
+      r.onRecover(() => this.queue?.forgetAll());
     this.pods.on((_t, o) => {
       const run = o.metadata.labels?.[LABEL_RUN];
       if (run) this.queue?.add(runKey(o.metadata.namespace!, run));

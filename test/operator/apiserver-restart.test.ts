@@ -96,4 +96,6 @@ test('scheduling continues after the API server restarts', async () => {
   const stats = manager.targets.stats;
   expect(stats.errors + stats.watches).toBeGreaterThan(1); // it did reconnect
   expect(logs.text).toContain('list/watch failed; retrying');
+  // Its recovery reset the queue's backoff (manager.ts: onRecover → forgetAll).
+  expect(logs.text).toContain('list/watch recovered');
 });
