@@ -1,7 +1,8 @@
 // ImprovementTarget: one repository under continuous improvement.
 // This file is the single source of truth for its TypeScript type and its
 // OpenAPI schema (config/crd is generated from it). Field names and meanings
-// are fixed by shared/api.md; additions are marked "extension".
+// are the public API (README, Configuration reference): they do not change;
+// additions are marked "extension".
 import Type from 'typebox';
 import {
   cel,

@@ -1,5 +1,6 @@
-// The operator's Prometheus metrics (names fixed by shared/api.md). One
-// instance per operator, with its own registry: no module-level state.
+// The operator's Prometheus metrics; their names are public API (dashboards
+// and alerts use them). One instance per operator, with its own registry: no
+// module-level state.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 const TARGET = ['namespace', 'target'] as const;

@@ -1,4 +1,4 @@
-// A few error classes that carry their handling policy (see shared/style.md):
+// A few error classes that carry their handling policy:
 // stalled: needs a human, do not retry; retryable: try again after a delay;
 // external: an upstream service failed (forge, LLM, git remote).
 

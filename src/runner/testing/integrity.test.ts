@@ -540,6 +540,8 @@ describe('testIntegrityViolation: existing tests are append-only', () => {
 });
 
 describe('testIntegrityViolation: added test code must not neuter tests', () => {
+  // Each string is test code a change would add: input the rule must refuse,
+  // never run. The assertion is that the rule names what it found.
   const cases: Array<[keyof typeof appended, string, RegExp]> = [
     ['js', 'process.exit(0);', /process\.exit \(early termination\)/],
     ['js', 'process.exitCode = 0;', /process\.exitCode \(early termination\)/],
