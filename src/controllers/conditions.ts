@@ -24,6 +24,10 @@ export const REASON = {
   JobCreated: 'JobCreated',
   PriorityIssue: 'PriorityIssue',
   PullRequestMerged: 'PullRequestMerged',
+  // The merge gate's transitions worth a line in `kubectl describe run`.
+  MergeUpdating: 'MergeUpdating',
+  MergeAutoMergeEnabled: 'MergeAutoMergeEnabled',
+  MergeBlocked: 'MergeBlocked',
 } as const;
 
 /** Sets (or, with status undefined, removes) one condition; lastTransitionTime moves only on a status change. */

@@ -6,7 +6,9 @@
 import { createHash } from 'node:crypto';
 import type { CoreV1Api } from '@kubernetes/client-node';
 import { createForge } from '../forge/index.ts';
-import type { Forge, ForgePullRequest } from '../forge/types.ts';
+import { advanceMerge, gateRecord, mergePolicyOf } from '../forge/merge-gate.ts';
+import type { Forge } from '../forge/types.ts';
+import { parseDuration } from '../util/duration.ts';
 import { errorMessage } from '../util/errors.ts';
 import type { Logger } from '../util/logger.ts';
 import type { ImprovementRun, ImprovementTarget } from './types.ts';
@@ -17,7 +19,13 @@ export interface ForgeObservation {
   openPullRequests: number;
   /** Runs whose pull request is now merged, with when. */
   merged: Array<{ run: ImprovementRun; mergedAt: string }>;
+  /** Where the merge gate stands for each run's open pull request (autoMerge targets). */
+  gates: Array<{ run: ImprovementRun; gate: RunGate }>;
+  /** The gate asks to look again at this time (ms), before the next interval. */
+  recheckAt?: number;
 }
+
+type RunGate = ReturnType<typeof gateRecord>;
 
 export type ForgeFactory = (target: ImprovementTarget, token: string | undefined) => Forge;
 
@@ -25,12 +33,9 @@ export type ForgeCheckResult = { startedAt: Date } & (
   { observation: ForgeObservation } | { error: string }
 );
 
-/** Parses 5m, 1h30m, 45s into milliseconds. */
+/** A forge check interval: at least 10 s, whatever the spec says. */
 export function parseInterval(text: string): number {
-  let ms = 0;
-  for (const [, n, unit] of text.matchAll(/(\d+)(s|m|h)/g))
-    ms += Number(n) * { s: 1000, m: 60_000, h: 3_600_000 }[unit as 's' | 'm' | 'h'];
-  return Math.max(ms, 10_000);
+  return Math.max(parseDuration(text), 10_000);
 }
 
 export class ForgeChecks {
@@ -75,7 +80,7 @@ export class ForgeChecks {
   ): void {
     if (this.inflight.has(key) || this.results.has(key)) return;
     this.inflight.add(key);
-    this.observe(target, runs)
+    this.observe(target, runs, now)
       .then(
         (observation) => this.results.set(key, { startedAt: now, observation }),
         (err: unknown) => this.results.set(key, { startedAt: now, error: errorMessage(err) }),
@@ -122,7 +127,11 @@ export class ForgeChecks {
     return forge;
   }
 
-  async observe(target: ImprovementTarget, runs: ImprovementRun[]): Promise<ForgeObservation> {
+  async observe(
+    target: ImprovementTarget,
+    runs: ImprovementRun[],
+    now: Date,
+  ): Promise<ForgeObservation> {
     const forge = await this.forgeFor(target);
     const labels = target.spec.labels ?? {
       priority: 'opencode-priority',
@@ -137,6 +146,8 @@ export class ForgeChecks {
       .sort((a, b) => a - b);
     let openPullRequests = 0;
     const merged: ForgeObservation['merged'] = [];
+    const gates: ForgeObservation['gates'] = [];
+    let recheckAt: number | undefined;
     if (forge.capabilities.pullRequests) {
       const strategy = target.spec.branches?.strategy ?? 'develop';
       const head =
@@ -145,14 +156,40 @@ export class ForgeChecks {
       const pending = runs.filter(
         (r) => r.status?.pullRequest?.number && !r.status.pullRequest.merged,
       );
-      const byNumber = new Map<number, ForgePullRequest>();
+      // Runs of the develop strategy share one pull request: one look per number.
+      const byNumber = new Map<number, ImprovementRun[]>();
       for (const run of pending) {
         const n = run.status!.pullRequest!.number!;
-        const pr = byNumber.get(n) ?? (await forge.getPullRequest(n));
-        byNumber.set(n, pr);
-        if (pr.merged && pr.mergedAt) merged.push({ run, mergedAt: pr.mergedAt });
+        byNumber.set(n, [...(byNumber.get(n) ?? []), run]);
+      }
+      for (const [n, prRuns] of byNumber) {
+        if (target.spec.autoMerge !== false) {
+          // The merge gate finishes what the run started, as soon as it opens.
+          const prior = prRuns.find((r) => r.status?.pullRequest?.gate?.headSeenAt)?.status
+            ?.pullRequest?.gate;
+          const seen = prior?.headSha
+            ? { headSha: prior.headSha, at: Date.parse(prior.headSeenAt!) }
+            : undefined;
+          const step = await advanceMerge(
+            forge,
+            n,
+            mergePolicyOf(target.spec),
+            seen,
+            now.getTime(),
+          );
+          if (step.recheckAt) recheckAt = Math.min(recheckAt ?? Infinity, step.recheckAt);
+          for (const run of prRuns) {
+            gates.push({ run, gate: gateRecord(step, run.status?.pullRequest?.gate, now) });
+            if (step.state === 'Merged' && step.mergedAt)
+              merged.push({ run, mergedAt: step.mergedAt });
+          }
+          continue;
+        }
+        const pr = await forge.getPullRequest(n);
+        if (pr.merged && pr.mergedAt)
+          for (const run of prRuns) merged.push({ run, mergedAt: pr.mergedAt });
       }
     }
-    return { priorityIssues, openPullRequests, merged };
+    return { priorityIssues, openPullRequests, merged, gates, ...(recheckAt ? { recheckAt } : {}) };
   }
 }

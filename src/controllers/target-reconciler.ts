@@ -93,6 +93,8 @@ export class TargetReconciler {
   private readonly secrets: SecretChecks;
   /** Targets whose last pass deferred its status write: the next pass writes, whatever the queue. */
   private readonly deferred = new Set<string>();
+  /** When the merge gate asked to look at a target's forge again (ms), sooner than its interval. */
+  private readonly forgeRecheck = new Map<string, number>();
 
   constructor(deps: TargetReconcilerDeps) {
     this.d = deps;
@@ -309,10 +311,14 @@ export class TargetReconciler {
     const interval = parseInterval(ctx.target.spec.forgeCheckInterval ?? '5m');
     const last = Date.parse(ctx.status.forge?.lastCheckTime ?? '') || 0;
     const poked = this.d.forgePokes?.delete(key) ?? false;
-    if (!poked && ctx.now.getTime() - last < interval) {
-      ctx.requeueMs.push(last + interval - ctx.now.getTime());
+    // The merge gate may ask for an earlier look (its grace period ends): kept in memory, the interval still bounds it.
+    const recheck = this.forgeRecheck.get(key);
+    const due = Math.min(last + interval, recheck ?? Infinity);
+    if (!poked && ctx.now.getTime() < due) {
+      ctx.requeueMs.push(due - ctx.now.getTime());
       return;
     }
+    this.forgeRecheck.delete(key);
     forge.start(key, ctx.target, ctx.runs, ctx.now, () =>
       this.d.onForgeCheckDone?.(namespace, name),
     );
@@ -334,11 +340,47 @@ export class TargetReconciler {
     delete state.message;
     const seen = done.observation;
     ctx.status.openPullRequests = seen.openPullRequests;
-    for (const { run, mergedAt } of seen.merged) {
+    // The gate's standing, on each run it concerns; written when it changed. Only pullRequest's own fields are sent.
+    const mergedAt = new Map(seen.merged.map((m) => [m.run.metadata.name, m.mergedAt]));
+    const gated = new Set<string>();
+    for (const { run, gate } of seen.gates) {
+      gated.add(run.metadata.name);
+      const before = run.status?.pullRequest?.gate;
+      const at = mergedAt.get(run.metadata.name);
+      if (
+        !at &&
+        before?.state === gate.state &&
+        before.message === gate.message &&
+        before.headSha === gate.headSha
+      )
+        continue;
       await this.d.api.patchStatus('improvementruns', run.metadata.namespace!, run.metadata.name, {
-        status: { pullRequest: { merged: true, mergedAt } },
+        status: { pullRequest: { gate, ...(at ? { merged: true, mergedAt: at } : {}) } },
+      });
+      const reason = {
+        Updating: REASON.MergeUpdating,
+        AutoMergeEnabled: REASON.MergeAutoMergeEnabled,
+        Blocked: REASON.MergeBlocked,
+      }[gate.state as string];
+      if (reason && before?.state !== gate.state)
+        void this.d.recorder.event(
+          run,
+          gate.state === 'Blocked' ? 'Warning' : 'Normal',
+          reason,
+          gate.message,
+        );
+    }
+    for (const { run, mergedAt: at } of seen.merged) {
+      if (gated.has(run.metadata.name)) continue;
+      await this.d.api.patchStatus('improvementruns', run.metadata.namespace!, run.metadata.name, {
+        status: { pullRequest: { merged: true, mergedAt: at } },
       });
     }
+    if (seen.recheckAt)
+      this.forgeRecheck.set(
+        `${ctx.target.metadata.namespace}/${ctx.target.metadata.name}`,
+        seen.recheckAt,
+      );
     const handled = new Set(state.handledIssues ?? []);
     const next = seen.priorityIssues.find((n) => !handled.has(n));
     const priorityActive = this.active(ctx).some((r) => r.spec.trigger === 'priority-issue');

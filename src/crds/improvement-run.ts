@@ -7,6 +7,13 @@ import { IMPROVEMENT_TYPES, Rollback } from './improvement-target.ts';
 export const TRIGGERS = ['schedule', 'manual', 'priority-issue', 'rollback'] as const;
 export const RUN_PHASES = ['Pending', 'Running', 'Succeeded', 'NoChange', 'Failed'] as const;
 export const PRIORITIES = ['P0', 'P1', 'P2', 'P3'] as const;
+export const MERGE_GATE_STATES = [
+  'Waiting',
+  'Updating',
+  'AutoMergeEnabled',
+  'Blocked',
+  'Merged',
+] as const;
 
 export const ImprovementRunSpec = Type.Object(
   {
@@ -102,6 +109,21 @@ export const ImprovementRunStatus = Type.Object({
       merged: Type.Optional(Type.Boolean()),
       mergedAt: Type.Optional(
         Type.Unsafe<string | null>({ type: 'string', format: 'date-time', nullable: true }),
+      ),
+      gate: Type.Optional(
+        Type.Object(
+          {
+            state: StringEnum(MERGE_GATE_STATES),
+            message: Type.Optional(Type.String({ maxLength: 1024 })),
+            headSha: Type.Optional(Type.String({ maxLength: 64 })),
+            headSeenAt: Type.Optional(DateTime()),
+            lastTransitionTime: Type.Optional(DateTime()),
+          },
+          {
+            description:
+              "extension: where the merge gate stands for this pull request (Waiting, Updating, AutoMergeEnabled, Blocked, Merged), and since when its head has been seen (the checks' grace period runs from then).",
+          },
+        ),
       ),
     }),
   ),

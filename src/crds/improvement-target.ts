@@ -316,6 +316,27 @@ export const Runner = Type.Object(
   { default: {} },
 );
 
+export const Merge = Type.Object(
+  {
+    checkGracePeriod: Type.String({
+      default: '3m',
+      pattern: '^(0|([0-9]+(s|m|h))+)$',
+      description:
+        "extension: without required checks on main's protection rule, how long after a pull request's head appears the checks have to register before the reported ones decide (e.g. 3m). A head that changes starts it again.",
+    }),
+    requireChecks: Type.Boolean({
+      default: true,
+      description:
+        'extension: when no check at all has reported by the end of the grace period, wait (true) or merge (false).',
+    }),
+  },
+  {
+    default: {},
+    description:
+      "extension: the merge gate. A pull request merges only when it is up to date with main and the checks that matter passed on its head: main's required checks when the forge names them, else every check that reported within the grace period.",
+  },
+);
+
 export const ImprovementTargetSpec = Type.Object({
   repository: Repository,
   branches: Branches,
@@ -339,6 +360,7 @@ export const ImprovementTargetSpec = Type.Object({
     description: 'Merge the pull request to main once its checks pass.',
   }),
   mergeMethod: StringEnum(MERGE_METHODS, { default: 'squash' }),
+  merge: Merge,
   concurrencyPolicy: StringEnum(CONCURRENCY_POLICIES, { default: 'Forbid' }),
   startingDeadlineSeconds: Type.Integer({
     default: 600,

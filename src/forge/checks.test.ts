@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { combineChecks, latestPerContext } from './checks.ts';
+import { combineChecks, latestPerContext, reportedChecks } from './checks.ts';
 
 const done = (conclusion: string | null) => ({ status: 'completed', conclusion });
 const running = { status: 'in_progress', conclusion: null };
@@ -38,6 +38,31 @@ describe('latestPerContext', () => {
     expect(out).toEqual([
       { context: 'ci', state: 'success' },
       { context: 'lint', state: 'pending' },
+    ]);
+  });
+});
+
+describe('reportedChecks', () => {
+  it('names each check once: the newest status per context, and the worse verdict on a shared name', () => {
+    const out = reportedChecks(
+      [
+        { context: 'ci/test', state: 'success' },
+        { context: 'ci/test', state: 'failure' },
+        { context: 'lint', state: 'pending' },
+        { context: 'build', state: 'success' },
+      ],
+      [
+        { name: 'build', status: 'completed', conclusion: 'failure' },
+        { name: 'e2e', status: 'in_progress', conclusion: null },
+        { name: 'docs', status: 'completed', conclusion: 'skipped' },
+      ],
+    );
+    expect(out).toEqual([
+      { name: 'ci/test', state: 'success' },
+      { name: 'lint', state: 'pending' },
+      { name: 'build', state: 'failure' },
+      { name: 'e2e', state: 'pending' },
+      { name: 'docs', state: 'success' },
     ]);
   });
 });

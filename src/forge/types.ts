@@ -24,6 +24,33 @@ export interface ForgePullRequest {
 }
 
 export type ChecksState = 'success' | 'pending' | 'failure' | 'none';
+export type CheckVerdict = 'success' | 'pending' | 'failure';
+
+/** One check on a commit: a status context or a check run, by name. */
+export interface ReportedCheck {
+  name: string;
+  state: CheckVerdict;
+}
+
+/** What the merge gate reads about an open pull request (see merge-gate.ts). */
+export interface MergeFacts {
+  number: number;
+  state: 'open' | 'closed';
+  merged: boolean;
+  mergedAt: string | null;
+  headSha: string;
+  base: string;
+  /** null while the forge is still computing it; false on conflicts. */
+  mergeable: boolean | null;
+  /** Commits on base that the head does not contain (0: up to date). */
+  behindBy: number;
+  /** The checks base's protection rule requires; undefined when it names none. */
+  requiredChecks?: string[];
+  /** The latest verdict of every check reported on the head. */
+  checks: ReportedCheck[];
+  /** The platform's own auto-merge is on: it merges once its rules pass. */
+  platformAutoMerge: boolean;
+}
 export type MergeMethod = 'squash' | 'merge' | 'rebase';
 
 export interface ForgeCapabilities {
@@ -48,11 +75,14 @@ export interface Forge {
   getPullRequest(number: number): Promise<ForgePullRequest>;
   /** Combined commit statuses and check runs for a ref. */
   checksState(ref: string): Promise<ChecksState>;
-  /** Enables platform auto-merge, or merges directly when the PR is already clean and green. */
-  autoMerge(
-    pr: ForgePullRequest,
-    method: MergeMethod,
-  ): Promise<'merged' | 'auto-merge-enabled' | 'waiting'>;
+  /** The facts the merge gate decides on (pull request, base's protection, head's checks). */
+  mergeFacts(number: number): Promise<MergeFacts>;
+  /** Merges exactly headSha; refused when the head moved or the platform will not. */
+  merge(number: number, method: MergeMethod, headSha: string): Promise<'merged' | 'refused'>;
+  /** Brings base into the head branch on the forge (its "update branch"); the head changes. */
+  updateBranch(number: number, expectedHeadSha: string): Promise<'updated' | 'conflict'>;
+  /** Turns on the platform's auto-merge, where the repository allows it. */
+  enableAutoMerge(number: number, method: MergeMethod): Promise<'enabled' | 'unavailable'>;
   closePullRequest(number: number, comment?: string): Promise<void>;
   /** Opens an issue with the labels, or comments on the open one with the same title. */
   openOrCommentIssue(input: { title: string; body: string; labels: string[] }): Promise<ForgeIssue>;

@@ -36,7 +36,10 @@ describe('plain git forge', () => {
       () =>
         forge.createOrUpdatePullRequest({ head: 'develop', base: 'main', title: 't', body: 'b' }),
       () => forge.getPullRequest(1),
-      () => forge.autoMerge(pr, 'squash'),
+      () => forge.mergeFacts(pr.number),
+      () => forge.merge(pr.number, 'squash', 'abc'),
+      () => forge.updateBranch(pr.number, 'abc'),
+      () => forge.enableAutoMerge(pr.number, 'squash'),
       () => forge.closePullRequest(1),
       () => forge.openOrCommentIssue({ title: 't', body: 'b', labels: [] }),
     ]) {

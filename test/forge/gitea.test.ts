@@ -2,6 +2,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { inspect } from 'node:util';
 import { startGiteaDouble, type GiteaDouble } from '../doubles/gitea/server.ts';
+import { advanceMerge, type MergePolicy } from '../../src/forge/merge-gate.ts';
 import { createForge } from '../../src/forge/index.ts';
 import { ExternalServiceError } from '../../src/util/errors.ts';
 import { capturingLogger, createBareRepo, FAST, type BareRepo } from './support.ts';
@@ -10,6 +11,8 @@ const TOKEN = 'gitea_suiteToken_0123456789abcdef';
 let gt: GiteaDouble;
 let repo: BareRepo;
 const logs = capturingLogger();
+const T0 = Date.parse('2026-12-05T10:00:00Z');
+const gate: MergePolicy = { method: 'squash', checkGraceMs: 30_000, requireChecks: true };
 
 beforeAll(async () => {
   gt = await startGiteaDouble({ token: TOKEN });
@@ -81,7 +84,19 @@ describe('gitea forge', () => {
     expect(await f.checksState(pr.headSha)).toBe('none');
     gt.setCommitStatus('team', 'svc', pr.headSha, 'pending', 'ci');
     expect(await f.checksState(pr.headSha)).toBe('pending');
-    expect(await f.autoMerge(pr, 'squash')).toBe('auto-merge-enabled');
+    // Without a readable protection rule, the grace period decides: still running, so waiting.
+    expect(await advanceMerge(f, pr.number, gate, undefined, T0)).toMatchObject({
+      state: 'Waiting',
+    });
+    // With main requiring ci: Gitea's own "merge when checks succeed" is scheduled.
+    gt.protectBranch('team', 'svc', 'main', ['ci']);
+    expect(await advanceMerge(f, pr.number, gate, undefined, T0)).toMatchObject({
+      state: 'AutoMergeEnabled',
+    });
+    // Asked again, Gitea answers 409 (already scheduled): still on.
+    expect(await advanceMerge(f, pr.number, gate, undefined, T0)).toMatchObject({
+      state: 'AutoMergeEnabled',
+    });
     expect(repo.bareGit('rev-parse', 'main')).toBe(mainBefore);
 
     gt.setCommitStatus('team', 'svc', pr.headSha, 'success', 'ci');
@@ -111,8 +126,19 @@ describe('gitea forge', () => {
     gt.setCommitStatus('team', 'svc', good.headSha, 'success', 'ci');
     gt.setCommitStatus('team', 'svc', bad.headSha, 'failure', 'ci');
     expect(await f.checksState(bad.headSha)).toBe('failure');
-    expect(await f.autoMerge(bad, 'merge')).toBe('waiting');
-    expect(await f.autoMerge(good, 'merge')).toBe('merged');
+    const merge = { ...gate, method: 'merge' as const };
+    expect(
+      await advanceMerge(f, bad.number, merge, { headSha: bad.headSha, at: T0 }, T0 + 60_000),
+    ).toMatchObject({ state: 'Blocked' });
+    // main moved (the first pull request merged) since the branch was cut: brought up to date first.
+    expect(
+      await advanceMerge(f, good.number, merge, { headSha: good.headSha, at: T0 }, T0 + 60_000),
+    ).toMatchObject({ state: 'Updating' });
+    const updated = repo.bareGit('rev-parse', 'autonomous/docs');
+    gt.setCommitStatus('team', 'svc', updated, 'success', 'ci');
+    expect(
+      await advanceMerge(f, good.number, merge, { headSha: updated, at: T0 }, T0 + 60_000),
+    ).toMatchObject({ state: 'Merged' });
     expect(gt.pulls('team', 'svc').find((p) => p.number === bad.number)?.merged).toBe(false);
     expect(repo.bareGit('show', 'main:b.txt')).toBe('b');
     expect((await f.listMergedPullRequests('autonomous/', 'main')).map((p) => p.head)).toEqual([
@@ -120,6 +146,43 @@ describe('gitea forge', () => {
     ]);
     await f.closePullRequest(bad.number, 'tests fail');
     expect(await f.listOpenPullRequests('autonomous/')).toEqual([]);
+  });
+
+  it('brings main into a pull request behind it, and merges only after checks on the new head', async () => {
+    // main requires ci (set above).
+    const f = forge();
+    repo.git('fetch', '-q', 'origin');
+    repo.git('checkout', '-q', '-B', 'autonomous/behind', 'origin/main');
+    repo.commit('autonomous/behind', 'x.txt', 'x\n', 'feat: x');
+    const pr = await f.createOrUpdatePullRequest({
+      head: 'autonomous/behind',
+      base: 'main',
+      title: 'x',
+      body: 'b',
+    });
+    gt.setCommitStatus('team', 'svc', pr.headSha, 'pending', 'ci');
+    repo.git('checkout', '-q', '-B', 'main', 'origin/main');
+    repo.commit('main', 'm.txt', 'm\n', 'a human commit on main');
+    let step = await advanceMerge(f, pr.number, gate, undefined, T0);
+    expect(step).toMatchObject({ state: 'Updating' });
+    const newHead = repo.bareGit('rev-parse', 'autonomous/behind');
+    expect(newHead).not.toBe(pr.headSha);
+    // The old head's green does not count for the new one.
+    gt.setCommitStatus('team', 'svc', pr.headSha, 'success', 'ci');
+    step = await advanceMerge(
+      f,
+      pr.number,
+      gate,
+      { headSha: step.headSha, at: step.headSeenAt },
+      T0 + 1,
+    );
+    expect(step).toMatchObject({ state: 'AutoMergeEnabled', headSha: newHead, headSeenAt: T0 + 1 });
+    expect(gt.pulls('team', 'svc').find((p) => p.number === pr.number)?.merged).toBe(false);
+    gt.setCommitStatus('team', 'svc', newHead, 'success', 'ci');
+    step = await advanceMerge(f, pr.number, gate, { headSha: newHead, at: T0 + 1 }, T0 + 2);
+    expect(step.state).toBe('Merged');
+    expect(repo.bareGit('show', 'main:m.txt')).toBe('m');
+    expect(repo.bareGit('show', 'main:x.txt')).toBe('x');
   });
 
   it('maps a wrong token to ForgeUnauthorized without leaking it', async () => {

@@ -5,6 +5,7 @@ import { inspect } from 'node:util';
 import { startGitHubDouble, type GitHubDouble } from '../doubles/github/server.ts';
 import { createForge } from '../../src/forge/index.ts';
 import type { GitHubForge } from '../../src/forge/github/index.ts';
+import { advanceMerge, type MergePolicy } from '../../src/forge/merge-gate.ts';
 import { ExternalServiceError } from '../../src/util/errors.ts';
 import { capturingLogger, createBareRepo, FAST, type BareRepo } from './support.ts';
 
@@ -179,108 +180,93 @@ describe('checks and merging', () => {
     expect(await f.checksState(sha)).toBe('failure');
     expect(await f.checksState('develop')).toBe('failure');
   });
+});
 
-  it('merges directly when checks are green, really squashing in git', async () => {
+describe('the merge gate on GitHub', () => {
+  const T0 = Date.parse('2026-12-05T10:00:00Z');
+  const GRACE = 30_000;
+  const policy = (over: Partial<MergePolicy> = {}): MergePolicy => ({
+    method: 'squash',
+    checkGraceMs: GRACE,
+    requireChecks: true,
+    ...over,
+  });
+  const openPr = (f: GitHubForge) =>
+    f.createOrUpdatePullRequest({ head: 'develop', base: 'main', title: 'feat: one', body: 'b' });
+  let mark = 0;
+  beforeEach(() => {
+    mark = gh.requests.length;
+  });
+  const mergeRequests = () =>
+    gh.requests
+      .slice(mark)
+      .filter((r) => (r.method === 'PUT' && r.path.endsWith('/merge')) || r.path === '/graphql');
+
+  it('does not race a status that reports 30 s after the push, and merges once it is green', async () => {
     const f = forge();
     const mainBefore = repo.bareGit('rev-parse', 'main');
-    const pr = await f.createOrUpdatePullRequest({
-      head: 'develop',
-      base: 'main',
-      title: 'feat: one',
-      body: 'b',
+    const pr = await openPr(f);
+    // Right after the push: nothing has reported yet. Not "none, so merge".
+    let step = await advanceMerge(f, pr.number, policy(), undefined, T0);
+    expect(step).toMatchObject({
+      state: 'Waiting',
+      headSha: pr.headSha,
+      headSeenAt: T0,
+      recheckAt: T0 + GRACE,
     });
-    gh.setCommitStatus(OWNER, REPO, pr.headSha, 'success', 'ci');
-    expect(await f.autoMerge(pr, 'squash')).toBe('merged');
-    expect(
-      gh.requests.some((r) => r.method === 'PUT' && r.path.endsWith(`/pulls/${pr.number}/merge`)),
-    ).toBe(true);
-    // Squash: one new commit on main whose only parent is the old main.
+    const seen = { headSha: step.headSha, at: step.headSeenAt };
+    step = await advanceMerge(f, pr.number, policy(), seen, T0 + GRACE - 1);
+    expect(step.state).toBe('Waiting');
+    // CI registers at +30 s and runs.
+    gh.setCommitStatus(OWNER, REPO, pr.headSha, 'pending', 'ci/test');
+    step = await advanceMerge(f, pr.number, policy(), seen, T0 + GRACE + 1);
+    expect(step).toMatchObject({ state: 'Waiting', message: expect.stringContaining('ci/test') });
+    expect(mergeRequests()).toEqual([]);
+    expect(repo.bareGit('rev-parse', 'main')).toBe(mainBefore);
+    gh.setCommitStatus(OWNER, REPO, pr.headSha, 'success', 'ci/test');
+    step = await advanceMerge(f, pr.number, policy(), seen, T0 + GRACE + 2);
+    expect(step).toMatchObject({ state: 'Merged', mergedAt: expect.any(String) });
+    // Squash, of exactly the head that was checked.
     expect(repo.bareGit('rev-parse', 'main^')).toBe(mainBefore);
-    expect(repo.bareGit('show', 'main:a.txt')).toBe('one');
     expect(repo.bareGit('log', '-1', '--format=%s', 'main')).toBe(`feat: one (#${pr.number})`);
-
     const merged = await f.listMergedPullRequests('develop', 'main');
     expect(merged.map((p) => p.number)).toEqual([pr.number]);
-    expect(merged[0]?.merged).toBe(true);
-    expect(merged[0]?.mergedAt).toEqual(expect.any(String));
-    expect(await f.autoMerge(pr, 'squash')).toBe('merged');
   });
 
-  it('merges with no checks at all (none) when mergeable', async () => {
+  it('with no check at all after the grace period: waits, unless requireChecks is false', async () => {
     const f = forge();
-    const pr = await f.createOrUpdatePullRequest({
-      head: 'develop',
-      base: 'main',
-      title: 't',
-      body: 'b',
+    const pr = await openPr(f);
+    const seen = { headSha: pr.headSha, at: T0 };
+    const waiting = await advanceMerge(f, pr.number, policy(), seen, T0 + GRACE + 1);
+    expect(waiting).toMatchObject({
+      state: 'Waiting',
+      message: expect.stringContaining('requireChecks'),
     });
-    expect(await f.autoMerge(pr, 'merge')).toBe('merged');
+    expect(mergeRequests()).toEqual([]);
+    const step = await advanceMerge(
+      f,
+      pr.number,
+      policy({ method: 'merge', requireChecks: false }),
+      seen,
+      T0 + GRACE + 1,
+    );
+    expect(step.state).toBe('Merged');
     expect(repo.bareGit('rev-list', '--parents', '-n', '1', 'main').split(' ')).toHaveLength(3);
   });
 
-  it('enables platform auto-merge while checks are pending; the platform merges when green', async () => {
+  it('blocks on a red check, whatever the others say', async () => {
     const f = forge();
     const mainBefore = repo.bareGit('rev-parse', 'main');
-    const pr = await f.createOrUpdatePullRequest({
-      head: 'develop',
-      base: 'main',
-      title: 't',
-      body: 'b',
-    });
-    gh.addCheckRun(OWNER, REPO, pr.headSha, { name: 'ci', status: 'queued' });
-    expect(await f.autoMerge(pr, 'rebase')).toBe('auto-merge-enabled');
-    expect(gh.pulls(OWNER, REPO)[0]?.autoMerge?.method).toBe('rebase');
-    expect(repo.bareGit('rev-parse', 'main')).toBe(mainBefore);
-
-    gh.addCheckRun(OWNER, REPO, pr.headSha, {
-      name: 'ci',
-      status: 'completed',
-      conclusion: 'success',
-    });
-    const after = await f.getPullRequest(pr.number);
-    expect(after.merged).toBe(true);
-    // Rebase of a branch ahead of main: a fast-forward.
-    expect(repo.bareGit('rev-parse', 'main')).toBe(pr.headSha);
-  });
-
-  it('waits when checks are pending and the repository does not allow auto-merge', async () => {
-    gh.addRepo(OWNER, REPO, { bareRepoPath: repo.bare, allowAutoMerge: false });
-    const f = forge();
-    const pr = await f.createOrUpdatePullRequest({
-      head: 'develop',
-      base: 'main',
-      title: 't',
-      body: 'b',
-    });
-    gh.setCommitStatus(OWNER, REPO, pr.headSha, 'pending', 'ci');
-    expect(await f.autoMerge(pr, 'squash')).toBe('waiting');
-    expect(gh.pulls(OWNER, REPO)[0]).toMatchObject({
-      state: 'open',
-      merged: false,
-      autoMerge: null,
-    });
-  });
-
-  it('never merges when a check failed', async () => {
-    const f = forge();
-    const mainBefore = repo.bareGit('rev-parse', 'main');
-    const pr = await f.createOrUpdatePullRequest({
-      head: 'develop',
-      base: 'main',
-      title: 't',
-      body: 'b',
-    });
+    const pr = await openPr(f);
     gh.setCommitStatus(OWNER, REPO, pr.headSha, 'success', 'ci');
     gh.addCheckRun(OWNER, REPO, pr.headSha, {
       name: 'tests',
       status: 'completed',
       conclusion: 'failure',
     });
-    const seen = gh.requests.length;
-    expect(await f.autoMerge(pr, 'squash')).toBe('waiting');
-    const sent = gh.requests.slice(seen);
-    expect(sent.length).toBeGreaterThan(0);
-    expect(sent.some((r) => r.method === 'PUT' || r.path === '/graphql')).toBe(false);
+    const step = await advanceMerge(f, pr.number, policy({ checkGraceMs: 0 }), undefined, T0);
+    expect(step).toMatchObject({ state: 'Blocked', message: expect.stringContaining('tests') });
+    expect(mergeRequests()).toEqual([]);
     expect(gh.pulls(OWNER, REPO)[0]).toMatchObject({
       state: 'open',
       merged: false,
@@ -289,18 +275,97 @@ describe('checks and merging', () => {
     expect(repo.bareGit('rev-parse', 'main')).toBe(mainBefore);
   });
 
-  it('waits instead of merging a pull request with conflicts', async () => {
+  it('updates a pull request behind main, then waits for checks on the updated head before merging', async () => {
+    const f = forge();
+    const pr = await openPr(f);
+    gh.setCommitStatus(OWNER, REPO, pr.headSha, 'success', 'ci');
+    const humanOnMain = repo.commit('main', 'b.txt', 'two\n', 'feat: two, by a human');
+    let step = await advanceMerge(f, pr.number, policy({ checkGraceMs: 0 }), undefined, T0);
+    expect(step).toMatchObject({
+      state: 'Updating',
+      message: expect.stringContaining('1 commit(s) behind main'),
+    });
+    expect(mergeRequests()).toEqual([]);
+    // The forge merged main into the head: a new head, which no check has seen.
+    const newHead = repo.bareGit('rev-parse', 'develop');
+    expect(newHead).not.toBe(pr.headSha);
+    expect(repo.bareGit('merge-base', '--is-ancestor', humanOnMain, newHead)).toBe('');
+    const seen = { headSha: step.headSha, at: step.headSeenAt };
+    step = await advanceMerge(f, pr.number, policy(), seen, T0 + 1000);
+    expect(step).toMatchObject({ state: 'Waiting', headSha: newHead, headSeenAt: T0 + 1000 });
+    // The old head's green status does not carry over.
+    step = await advanceMerge(
+      f,
+      pr.number,
+      policy(),
+      { headSha: newHead, at: T0 + 1000 },
+      T0 + 1000 + GRACE + 1,
+    );
+    expect(step.state).toBe('Waiting');
+    expect(mergeRequests()).toEqual([]);
+    gh.setCommitStatus(OWNER, REPO, newHead, 'success', 'ci');
+    step = await advanceMerge(
+      f,
+      pr.number,
+      policy(),
+      { headSha: newHead, at: T0 + 1000 },
+      T0 + 1000 + GRACE + 2,
+    );
+    expect(step.state).toBe('Merged');
+    expect(repo.bareGit('show', 'main:b.txt')).toBe('two');
+    expect(repo.bareGit('show', 'main:a.txt')).toBe('one');
+  });
+
+  it('blocks when main cannot be brought into the branch (conflicts)', async () => {
     const f = forge();
     repo.commit('main', 'a.txt', 'main side\n', 'conflicting change');
-    const pr = await f.createOrUpdatePullRequest({
-      head: 'develop',
-      base: 'main',
-      title: 't',
-      body: 'b',
-    });
+    const pr = await openPr(f);
     gh.setCommitStatus(OWNER, REPO, pr.headSha, 'success', 'ci');
-    expect(await f.autoMerge(pr, 'squash')).toBe('waiting');
+    const step = await advanceMerge(f, pr.number, policy({ checkGraceMs: 0 }), undefined, T0);
+    expect(step).toMatchObject({ state: 'Blocked', message: expect.stringContaining('conflict') });
     expect(gh.pulls(OWNER, REPO)[0]?.merged).toBe(false);
+  });
+
+  it("follows main's required checks: turns on the platform's auto-merge, which merges when they pass", async () => {
+    gh.protectBranch(OWNER, REPO, 'main', ['ci/test']);
+    const f = forge();
+    const mainBefore = repo.bareGit('rev-parse', 'main');
+    const pr = await openPr(f);
+    // A required check decides at once: no grace period to wait out.
+    let step = await advanceMerge(f, pr.number, policy({ method: 'rebase' }), undefined, T0);
+    expect(step).toMatchObject({
+      state: 'AutoMergeEnabled',
+      message: expect.stringContaining('ci/test'),
+    });
+    expect(gh.pulls(OWNER, REPO)[0]?.autoMerge?.method).toBe('rebase');
+    expect(repo.bareGit('rev-parse', 'main')).toBe(mainBefore);
+    step = await advanceMerge(f, pr.number, policy(), { headSha: pr.headSha, at: T0 }, T0 + 1);
+    expect(step).toMatchObject({
+      state: 'Waiting',
+      message: expect.stringContaining('auto-merge is on'),
+    });
+    gh.setCommitStatus(OWNER, REPO, pr.headSha, 'success', 'ci/test');
+    step = await advanceMerge(f, pr.number, policy(), { headSha: pr.headSha, at: T0 }, T0 + 2);
+    expect(step.state).toBe('Merged');
+    expect(repo.bareGit('rev-parse', 'main')).toBe(pr.headSha);
+  });
+
+  it('waits for required checks when the repository does not allow auto-merge, and merges itself', async () => {
+    gh.addRepo(OWNER, REPO, { bareRepoPath: repo.bare, allowAutoMerge: false });
+    gh.protectBranch(OWNER, REPO, 'main', ['ci/test']);
+    const f = forge();
+    const pr = await openPr(f);
+    gh.setCommitStatus(OWNER, REPO, pr.headSha, 'success', 'lint');
+    let step = await advanceMerge(f, pr.number, policy(), undefined, T0);
+    expect(step).toMatchObject({ state: 'Waiting', message: expect.stringContaining('ci/test') });
+    expect(gh.pulls(OWNER, REPO)[0]).toMatchObject({
+      state: 'open',
+      merged: false,
+      autoMerge: null,
+    });
+    gh.setCommitStatus(OWNER, REPO, pr.headSha, 'success', 'ci/test');
+    step = await advanceMerge(f, pr.number, policy(), undefined, T0 + 1);
+    expect(step.state).toBe('Merged');
   });
 });
 

@@ -158,6 +158,8 @@ beforeAll(async () => {
       model: { provider: 'builtin' },
       autoMerge: true,
       mergeMethod: 'merge',
+      // No CI reports to the double: the gate merges without waiting for one.
+      merge: { checkGracePeriod: '0', requireChecks: false },
       // One file per run: the two files with trailing blanks take a run each.
       policy: { maxFilesChanged: 1 },
       successfulRunsHistoryLimit: 5,

@@ -19,6 +19,7 @@ import {
   startManager,
 } from '../support/operator.ts';
 import { sleep, waitFor } from '../support/wait.ts';
+import { createBareRepo } from '../forge/support.ts';
 
 const ns = useNamespace('forge');
 const TOKEN = 'ghp_forgeCheckToken0123456789abcdef';
@@ -160,6 +161,97 @@ describe('merge tracking', () => {
     await nextCheck();
     expect((await getTarget(ns(), 'svc')).status.totals.merged).toBe(1); // once, not per check
     expect((await getTarget(ns(), 'svc')).status.openPullRequests).toBe(0);
+  });
+});
+
+describe('merge gate', () => {
+  test('the operator merges a waiting pull request once its late check is green, and not before', async () => {
+    const repo = createBareRepo();
+    repo.commit('develop', 'a.txt', 'one\n', 'feat: one');
+    try {
+      await createDoubleTarget(gh, {
+        namespace: ns(),
+        name: 'gated',
+        token: TOKEN,
+        forgeCheckInterval: '5m',
+        repo: { bareRepoPath: repo.bare, allowAutoMerge: false },
+        spec: { merge: { checkGracePeriod: '30s' }, mergeMethod: 'merge' },
+      });
+      const checked = async () =>
+        (await getTarget(ns(), 'gated')).status?.forge?.lastCheckTime as string;
+      const checkAfter = async (ms: number) => {
+        const before = await checked();
+        await moveClock(manager, clock, new Date(clock.now().getTime() + ms));
+        await waitFor(async () => (await checked()) !== before, { what: 'a forge check' });
+      };
+      const gateOf = async () =>
+        (await listRuns(ns())).find((r) => r.metadata.name === 'gated-done-1')?.status?.pullRequest;
+      const forge = createForge({
+        provider: 'github',
+        repoUrl: 'https://github.com/acme/gated.git',
+        apiUrl: gh.url,
+        token: TOKEN,
+        logger: createLogger({ level: 'silent' }),
+        tuning: { retryBaseMs: 1, spaceWrites: false },
+      });
+      const pr = await forge.createOrUpdatePullRequest({
+        head: 'develop',
+        base: 'main',
+        title: 'opencode: improvements',
+        body: 'x',
+      });
+      const target = await getTarget(ns(), 'gated');
+      await createOwnedRun(ns(), target, 'gated-done-1', { trigger: 'manual' });
+      const completionTime = clock.now().toISOString();
+      await kubectlOk([
+        'patch',
+        '-n',
+        ns(),
+        'ir',
+        'gated-done-1',
+        '--subresource=status',
+        '--type=merge',
+        '-p',
+        JSON.stringify({
+          status: {
+            phase: 'Succeeded',
+            startTime: completionTime,
+            completionTime,
+            commit: pr.headSha,
+            improvement: { type: 'documentation', priority: 'P3', title: 't' },
+            pullRequest: { number: pr.number, url: pr.url, merged: false },
+          },
+        }),
+      ]);
+      const mergeCalls = () =>
+        gh.requests.filter((r) => r.method === 'PUT' && r.path.includes('/acme/gated/'));
+      await checkAfter(5 * 60_000 + 1000);
+      const first = await waitFor(async () => (await gateOf())?.gate, { what: 'gate recorded' });
+      expect(first).toMatchObject({ state: 'Waiting', headSha: pr.headSha });
+      expect(first.message).toContain('to register');
+      // CI registers 30 s after the head appeared; the gate looks again when its grace period ends, not 5 min later.
+      gh.setCommitStatus('acme', 'gated', pr.headSha, 'pending', 'ci/test');
+      await checkAfter(31_000);
+      await waitFor(async () => (await gateOf())?.gate?.message?.includes('still running'), {
+        what: 'gate waiting for the running check',
+      });
+      expect(mergeCalls()).toEqual([]);
+      expect(gh.pulls('acme', 'gated')[0]).toMatchObject({ state: 'open', merged: false });
+      gh.setCommitStatus('acme', 'gated', pr.headSha, 'success', 'ci/test');
+      await checkAfter(5 * 60_000 + 1000);
+      const done = await waitFor(
+        async () => ((await gateOf())?.merged ? await gateOf() : undefined),
+        {
+          what: 'run marked merged by the gate',
+        },
+      );
+      expect(done).toMatchObject({ merged: true, gate: { state: 'Merged' } });
+      expect(mergeCalls()).toHaveLength(1);
+      expect(repo.bareGit('show', 'main:a.txt')).toBe('one');
+      expect(gh.violations).toEqual([]);
+    } finally {
+      repo.cleanup();
+    }
   });
 });
 

@@ -52,11 +52,18 @@ describe('Gitea forge', () => {
       logger,
       tuning: { retryBaseMs: 1, retries: 1 },
     });
-    // CI reports green for whatever head the runner asks to merge.
+    // main requires ci/test, and CI reports green for whatever head the gate asks about.
+    gitea.protectBranch('acme', 'demo', 'main', ['ci/test']);
     const forge: Forge = Object.assign(Object.create(real) as Forge, {
-      autoMerge: (pr: Parameters<Forge['autoMerge']>[0], m: Parameters<Forge['autoMerge']>[1]) => {
-        gitea.setCommitStatus('acme', 'demo', pr.headSha, 'success', 'ci/test');
-        return real.autoMerge(pr, m);
+      mergeFacts: async (n: number) => {
+        gitea.setCommitStatus(
+          'acme',
+          'demo',
+          (await real.getPullRequest(n)).headSha,
+          'success',
+          'ci/test',
+        );
+        return real.mergeFacts(n);
       },
     });
     const { outcome } = await runWorkflow(

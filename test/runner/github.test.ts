@@ -62,12 +62,12 @@ function forgeFor(repo: string, logger: Logger): Forge {
   });
 }
 
-/** CI reports this state for whatever head the runner asks to merge. */
+/** CI reports this state for whatever head the merge gate asks about. */
 function withCi(forge: Forge, repo: string, state: 'pending' | 'success'): Forge {
   return Object.assign(Object.create(forge) as Forge, {
-    autoMerge: (pr: Parameters<Forge['autoMerge']>[0], m: Parameters<Forge['autoMerge']>[1]) => {
-      gh.setCommitStatus('acme', repo, pr.headSha, state, 'ci/test');
-      return forge.autoMerge(pr, m);
+    mergeFacts: async (n: number) => {
+      gh.setCommitStatus('acme', repo, (await forge.getPullRequest(n)).headSha, state, 'ci/test');
+      return forge.mergeFacts(n);
     },
   });
 }
@@ -101,6 +101,7 @@ async function run(repo: string, over: Record<string, unknown> = {}, ci?: 'pendi
 describe('GitHub forge', () => {
   it('opens a PR with a meaningful body, records it, and merges only when checks turn green', async () => {
     const repo = setup();
+    gh.protectBranch('acme', repo, 'main', ['ci/test']);
     ollama.script([planFor(/^docs:src\/math\.js$/), DOC_EDIT]);
     const { outcome } = await run(repo, { autoMerge: true }, 'pending');
     expect(outcome.phase).toBe('Succeeded');
@@ -113,8 +114,13 @@ describe('GitHub forge', () => {
     expect(pr!.body).toMatch(/## Test result\n`node --test` passed in [\d.]+s\./);
     expect(outcome.pullRequest).toMatchObject({ number: pr!.number, merged: false });
     expect(outcome.pullRequest?.url).toContain(`/pull/${pr!.number}`);
-    // Pending checks: platform auto-merge is enabled, nothing merged yet.
+    // A required check still pending: platform auto-merge is enabled, nothing merged yet.
     expect(pr!.autoMerge).not.toBeNull();
+    expect(outcome.pullRequest?.gate).toMatchObject({
+      state: 'AutoMergeEnabled',
+      message: expect.stringContaining('ci/test'),
+      headSha: pr!.headSha,
+    });
     expect(sb.show('main', 'src/math.js')).not.toContain('Adds two numbers');
     const entry = readImprovements(sb.show('develop', '.opencode/IMPROVEMENTS.md') ?? '')[0];
     expect(entry).toMatchObject({ pr: pr!.number, type: 'documentation' });
@@ -125,13 +131,34 @@ describe('GitHub forge', () => {
     expect(sb.show('main', 'src/math.js')).toContain('/** Adds two numbers. */');
   });
 
-  it('merges directly when the checks are already green', async () => {
+  it('merges directly when the checks are already green and no grace period is asked for', async () => {
     const repo = setup();
     ollama.script([planFor(/^docs:src\/math\.js$/), DOC_EDIT]);
-    const { outcome } = await run(repo, { autoMerge: true }, 'success');
-    expect(outcome.pullRequest).toMatchObject({ merged: true });
+    const { outcome } = await run(
+      repo,
+      { autoMerge: true, merge: { checkGracePeriod: '0' } },
+      'success',
+    );
+    expect(outcome.pullRequest).toMatchObject({ merged: true, gate: { state: 'Merged' } });
     expect(outcome.pullRequest?.mergedAt).toEqual(expect.any(String));
     expect(sb.show('main', 'src/math.js')).toContain('/** Adds two numbers. */');
+  });
+
+  it('does not merge right after the push when no check has registered yet', async () => {
+    const repo = setup();
+    ollama.script([planFor(/^docs:src\/math\.js$/), DOC_EDIT]);
+    const { outcome } = await run(repo, { autoMerge: true });
+    expect(outcome.phase).toBe('Succeeded');
+    expect(outcome.pullRequest).toMatchObject({
+      merged: false,
+      gate: { state: 'Waiting', message: expect.stringContaining('to register') },
+    });
+    expect(gh.pulls('acme', repo)[0]).toMatchObject({
+      state: 'open',
+      merged: false,
+      autoMerge: null,
+    });
+    expect(sb.show('main', 'src/math.js')).not.toContain('Adds two numbers');
   });
 
   it('picks a priority issue first and never touches a question issue', async () => {

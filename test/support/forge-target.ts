@@ -4,6 +4,7 @@
 // returned after the operator's first forge check.
 import type { ForgeFactory } from '../../src/controllers/forge-checks.ts';
 import { createForge } from '../../src/forge/index.ts';
+import { isAlreadyExists } from '../../src/kube/api.ts';
 import { createLogger } from '../../src/util/logger.ts';
 import type { GitHubDouble } from '../doubles/github/server.ts';
 import { clients, createTarget, getTarget } from './operator.ts';
@@ -37,10 +38,15 @@ export async function createDoubleTarget(
 ): Promise<void> {
   const { namespace, name, token } = opts;
   gh.addRepo('acme', name, opts.repo);
-  await clients().core.createNamespacedSecret({
-    namespace,
-    body: { metadata: { name: 'gh' }, stringData: { token } },
-  });
+  // One token Secret per namespace, shared by its targets.
+  await clients()
+    .core.createNamespacedSecret({
+      namespace,
+      body: { metadata: { name: 'gh' }, stringData: { token } },
+    })
+    .catch((err: unknown) => {
+      if (!isAlreadyExists(err)) throw err;
+    });
   await createTarget(namespace, name, {
     repository: {
       url: `https://github.com/acme/${name}.git`,

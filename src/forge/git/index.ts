@@ -36,7 +36,16 @@ export class PlainGitForge implements Forge {
   async getPullRequest(): Promise<ForgePullRequest> {
     return this.unsupported('Reading a pull request');
   }
-  async autoMerge(): Promise<never> {
+  async mergeFacts(): Promise<never> {
+    return this.unsupported('Reading a pull request');
+  }
+  async merge(): Promise<never> {
+    return this.unsupported('Merging a pull request');
+  }
+  async updateBranch(): Promise<never> {
+    return this.unsupported('Updating a pull request');
+  }
+  async enableAutoMerge(): Promise<never> {
     return this.unsupported('Merging a pull request');
   }
   async closePullRequest(): Promise<void> {

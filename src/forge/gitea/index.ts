@@ -5,12 +5,13 @@ import type {
   ForgeCapabilities,
   ForgeIssue,
   ForgePullRequest,
+  MergeFacts,
   MergeMethod,
 } from '../types.ts';
 import type { ForgeConfig } from '../config.ts';
 import type { Logger } from '../../util/logger.ts';
 import { parseRepoUrl } from '../repo-url.ts';
-import { combineChecks, latestPerContext } from '../checks.ts';
+import { combineChecks, latestPerContext, reportedChecks } from '../checks.ts';
 import { GiteaClient, GiteaHttpError, mapGiteaError } from './client.ts';
 
 interface GtIssue {
@@ -32,6 +33,12 @@ interface GtPull {
   mergeable: boolean;
   head: { ref: string; sha: string };
   base: { ref: string };
+}
+interface GtBranchProtection {
+  rule_name?: string;
+  branch_name?: string;
+  enable_status_check: boolean;
+  status_check_contexts: string[] | null;
 }
 interface GtCombinedStatus {
   state: string;
@@ -176,37 +183,117 @@ export class GiteaForge implements Forge {
     });
   }
 
-  autoMerge(
-    pr: ForgePullRequest,
-    method: MergeMethod,
-  ): Promise<'merged' | 'auto-merge-enabled' | 'waiting'> {
-    return this.call('auto-merge', async () => {
-      const current = await this.getPull(pr.number);
-      if (current.merged) return 'merged';
-      if (current.state !== 'open') return 'waiting';
-      const checks = await this.checksState(current.head.sha);
-      if (checks === 'failure' || !current.mergeable) return 'waiting';
-      try {
-        // With merge_when_checks_succeed Gitea merges now (200) or schedules the merge (201).
-        const { status } = await this.client.request<unknown>(
-          'POST',
-          `${this.repoPath}/pulls/${current.number}/merge`,
-          {
-            body: {
-              Do: method,
-              head_commit_id: current.head.sha,
-              merge_when_checks_succeed: checks === 'pending',
-            },
-          },
+  mergeFacts(number: number): Promise<MergeFacts> {
+    return this.call('read merge facts', async () => {
+      const pull = await this.getPull(number);
+      const base = pull.base.ref;
+      const facts: MergeFacts = {
+        number,
+        state: pull.state === 'open' ? 'open' : 'closed',
+        merged: pull.merged,
+        mergedAt: pull.merged_at,
+        headSha: pull.head.sha,
+        base,
+        mergeable: pull.mergeable,
+        behindBy: 0,
+        checks: [],
+        // Gitea does not show a scheduled auto-merge on the pull request; asking again answers 409.
+        platformAutoMerge: false,
+      };
+      if (facts.state !== 'open') return facts;
+      const [statuses, behind, required] = await Promise.all([
+        this.client.request<GtCombinedStatus>(
+          'GET',
+          `${this.repoPath}/commits/${encodeURIComponent(pull.head.sha)}/status`,
+          { query: { limit: PAGE } },
+        ),
+        // head...base lists the commits on base since the merge base: those the head lacks.
+        this.client.request<{ total_commits: number }>(
+          'GET',
+          `${this.repoPath}/compare/${encodeURIComponent(`${pull.head.sha}...${base}`)}`,
+        ),
+        this.requiredChecks(base),
+      ]);
+      facts.checks = reportedChecks(
+        (statuses.data.statuses ?? []).map((x) => ({ context: x.context, state: x.status })),
+        [],
+      );
+      facts.behindBy = behind.data.total_commits;
+      if (required?.length) facts.requiredChecks = required;
+      return facts;
+    });
+  }
+
+  /** Status checks base's protection rule requires; undefined when unknown (listing rules needs admin). */
+  private async requiredChecks(base: string): Promise<string[] | undefined> {
+    try {
+      const { data } = await this.client.request<GtBranchProtection[]>(
+        'GET',
+        `${this.repoPath}/branch_protections`,
+      );
+      const rule = data.find((r) => (r.rule_name || r.branch_name) === base);
+      return rule?.enable_status_check ? (rule.status_check_contexts ?? []) : undefined;
+    } catch (err) {
+      if (err instanceof GiteaHttpError && (err.status === 403 || err.status === 404)) {
+        this.log.debug(
+          { status: err.status },
+          'branch protection not readable; using the grace period',
         );
-        const result = status === 201 ? 'auto-merge-enabled' : 'merged';
-        this.log.info({ pr: current.number, checks, result }, 'merge requested');
-        return result;
+        return undefined;
+      }
+      throw err;
+    }
+  }
+
+  merge(number: number, method: MergeMethod, headSha: string): Promise<'merged' | 'refused'> {
+    return this.call('merge', async () => {
+      try {
+        await this.client.request('POST', `${this.repoPath}/pulls/${number}/merge`, {
+          body: { Do: method, head_commit_id: headSha },
+        });
+        this.log.info({ pr: number, method }, 'pull request merged');
+        return 'merged';
       } catch (err) {
+        // 405: not mergeable (protection, conflicts); 409: head moved.
         if (err instanceof GiteaHttpError && (err.status === 405 || err.status === 409)) {
-          this.log.info({ pr: current.number, status: err.status }, 'merge refused; waiting');
-          return 'waiting';
+          this.log.info({ pr: number, status: err.status }, 'merge refused');
+          return 'refused';
         }
+        throw err;
+      }
+    });
+  }
+
+  updateBranch(number: number, expectedHeadSha: string): Promise<'updated' | 'conflict'> {
+    return this.call('update branch', async () => {
+      const current = await this.getPull(number);
+      if (current.head.sha !== expectedHeadSha) return 'updated'; // moved already: the gate looks again
+      try {
+        await this.client.request('POST', `${this.repoPath}/pulls/${number}/update`, {
+          query: { style: 'merge' },
+        });
+        this.log.info({ pr: number }, 'branch updated');
+        return 'updated';
+      } catch (err) {
+        if (err instanceof GiteaHttpError && err.status === 409) return 'conflict';
+        throw err;
+      }
+    });
+  }
+
+  enableAutoMerge(number: number, method: MergeMethod): Promise<'enabled' | 'unavailable'> {
+    return this.call('enable auto-merge', async () => {
+      const current = await this.getPull(number);
+      try {
+        // Gitea schedules the merge (201), or merges now when its own required checks already passed (200).
+        await this.client.request('POST', `${this.repoPath}/pulls/${number}/merge`, {
+          body: { Do: method, head_commit_id: current.head.sha, merge_when_checks_succeed: true },
+        });
+        return 'enabled';
+      } catch (err) {
+        // 409: already scheduled (or the head moved: the next check sees it).
+        if (err instanceof GiteaHttpError && err.status === 409) return 'enabled';
+        if (err instanceof GiteaHttpError && err.status === 405) return 'unavailable';
         throw err;
       }
     });

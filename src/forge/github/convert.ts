@@ -21,6 +21,7 @@ export interface GhPull {
   merged?: boolean;
   merged_at: string | null;
   mergeable?: boolean | null;
+  auto_merge?: unknown;
   head: { ref: string; sha: string; repo: { full_name: string } | null };
   base: { ref: string };
 }

@@ -5,12 +5,13 @@ import type {
   ForgeCapabilities,
   ForgeIssue,
   ForgePullRequest,
+  MergeFacts,
   MergeMethod,
 } from '../types.ts';
 import type { ForgeConfig } from '../config.ts';
 import type { Logger } from '../../util/logger.ts';
 import { parseRepoUrl } from '../repo-url.ts';
-import { combineChecks, latestPerContext } from '../checks.ts';
+import { combineChecks, latestPerContext, reportedChecks } from '../checks.ts';
 import { ConditionalGetter, createGitHubClient, type GitHubClient } from './client.ts';
 import { mapGitHubError } from './errors.ts';
 import { isOwnHead, toIssue, toPull, type GhIssue, type GhPull } from './convert.ts';
@@ -172,76 +173,122 @@ export class GitHubForge implements Forge {
     });
   }
 
-  autoMerge(
-    pr: ForgePullRequest,
-    method: MergeMethod,
-  ): Promise<'merged' | 'auto-merge-enabled' | 'waiting'> {
-    return this.call('auto-merge', async () => {
-      const current = await this.getPull(pr.number);
-      if (current.merged || current.merged_at) return 'merged';
-      if (current.state !== 'open') return 'waiting';
-      const checks = await this.checksState(current.head.sha);
-      const log = this.log.child({ pr: pr.number, checks, mergeable: current.mergeable });
-      if (checks === 'failure') {
-        log.info('checks failed: not merging');
-        return 'waiting';
-      }
-      if (checks === 'pending') return this.enableAutoMerge(current, method, log);
-      if (current.mergeable !== true) {
-        // null: GitHub is still computing mergeability; false: conflicts.
-        log.info('pull request not mergeable yet');
-        return 'waiting';
-      }
-      return this.mergeNow(current, method, log);
+  mergeFacts(number: number): Promise<MergeFacts> {
+    return this.call('read merge facts', async () => {
+      const pull = await this.getPull(number);
+      const base = pull.base.ref;
+      const facts: MergeFacts = {
+        number,
+        state: pull.state === 'open' ? 'open' : 'closed',
+        merged: pull.merged ?? pull.merged_at !== null,
+        mergedAt: pull.merged_at,
+        headSha: pull.head.sha,
+        base,
+        mergeable: pull.mergeable ?? null,
+        behindBy: 0,
+        checks: [],
+        platformAutoMerge: !!pull.auto_merge,
+      };
+      if (facts.state !== 'open') return facts;
+      const ref = pull.head.sha;
+      const [combined, runs, branch, compare] = await Promise.all([
+        this.client.request('GET /repos/{owner}/{repo}/commits/{ref}/status', {
+          ...this.ids,
+          ref,
+          per_page: 100,
+        }),
+        this.client.request('GET /repos/{owner}/{repo}/commits/{ref}/check-runs', {
+          ...this.ids,
+          ref,
+          per_page: 100,
+          filter: 'latest',
+        }),
+        // Readable with read access (the protection endpoint itself needs admin).
+        this.client.request('GET /repos/{owner}/{repo}/branches/{branch}', {
+          ...this.ids,
+          branch: base,
+        }),
+        this.client.request('GET /repos/{owner}/{repo}/compare/{basehead}', {
+          ...this.ids,
+          basehead: `${base}...${ref}`,
+          per_page: 1,
+        }),
+      ]);
+      facts.checks = reportedChecks(combined.data.statuses, runs.data.check_runs);
+      facts.behindBy = compare.data.behind_by;
+      const rsc = branch.data.protection?.required_status_checks;
+      const required = [
+        ...new Set([
+          ...(rsc?.contexts ?? []),
+          ...(rsc?.checks ?? []).map((c: { context: string }) => c.context),
+        ]),
+      ];
+      if (branch.data.protected && required.length) facts.requiredChecks = required;
+      return facts;
     });
   }
 
-  private async mergeNow(
-    pull: GhPull,
-    method: MergeMethod,
-    log: Logger,
-  ): Promise<'merged' | 'waiting'> {
-    try {
-      await this.client.request('PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge', {
-        ...this.ids,
-        pull_number: pull.number,
-        merge_method: method,
-        // Merge exactly what was checked: a moved head answers 409.
-        sha: pull.head.sha,
-      });
-      log.info({ method }, 'pull request merged');
-      return 'merged';
-    } catch (err) {
-      const status = (err as { status?: number }).status;
-      // 405: not mergeable (protection rules); 409: head moved. Try again next run.
-      if (status === 405 || status === 409) {
-        log.info({ status }, 'merge refused; waiting');
-        return 'waiting';
+  merge(number: number, method: MergeMethod, headSha: string): Promise<'merged' | 'refused'> {
+    return this.call('merge', async () => {
+      try {
+        await this.client.request('PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge', {
+          ...this.ids,
+          pull_number: number,
+          merge_method: method,
+          // Merge exactly what was checked: a moved head answers 409.
+          sha: headSha,
+        });
+        this.log.info({ pr: number, method }, 'pull request merged');
+        return 'merged';
+      } catch (err) {
+        const status = (err as { status?: number }).status;
+        // 405: not mergeable (protection rules); 409: head moved.
+        if (status === 405 || status === 409) {
+          this.log.info({ pr: number, status }, 'merge refused');
+          return 'refused';
+        }
+        throw err;
       }
-      throw err;
-    }
+    });
   }
 
-  private async enableAutoMerge(
-    pull: GhPull,
-    method: MergeMethod,
-    log: Logger,
-  ): Promise<'auto-merge-enabled' | 'waiting'> {
-    try {
-      await this.client.graphql(ENABLE_AUTO_MERGE, {
-        pullRequestId: pull.node_id,
-        mergeMethod: method.toUpperCase(),
-      });
-      log.info({ method }, 'auto-merge enabled');
-      return 'auto-merge-enabled';
-    } catch (err) {
-      // Auto-merge disabled for the repo, or not allowed for this token: poll on later runs.
-      const mapped = mapGitHubError(err, 'enable auto-merge');
-      if (mapped.reason === 'ForgeUnauthorized' || mapped.reason === 'ForgeUnavailable')
-        throw mapped;
-      log.info({ reason: mapped.message }, 'auto-merge unavailable; waiting for checks');
-      return 'waiting';
-    }
+  updateBranch(number: number, expectedHeadSha: string): Promise<'updated' | 'conflict'> {
+    return this.call('update branch', async () => {
+      try {
+        await this.client.request('PUT /repos/{owner}/{repo}/pulls/{pull_number}/update-branch', {
+          ...this.ids,
+          pull_number: number,
+          expected_head_sha: expectedHeadSha,
+        });
+        this.log.info({ pr: number }, 'branch update requested');
+        return 'updated';
+      } catch (err) {
+        // 422: a merge conflict, or the head moved since it was read.
+        if ((err as { status?: number }).status === 422) return 'conflict';
+        throw err;
+      }
+    });
+  }
+
+  enableAutoMerge(number: number, method: MergeMethod): Promise<'enabled' | 'unavailable'> {
+    return this.call('enable auto-merge', async () => {
+      const pull = await this.getPull(number);
+      try {
+        await this.client.graphql(ENABLE_AUTO_MERGE, {
+          pullRequestId: pull.node_id,
+          mergeMethod: method.toUpperCase(),
+        });
+        this.log.info({ pr: number, method }, 'auto-merge enabled');
+        return 'enabled';
+      } catch (err) {
+        // Auto-merge disabled for the repository, or not allowed for this token.
+        const mapped = mapGitHubError(err, 'enable auto-merge');
+        if (mapped.reason === 'ForgeUnauthorized' || mapped.reason === 'ForgeUnavailable')
+          throw mapped;
+        this.log.info({ pr: number, reason: mapped.message }, 'auto-merge unavailable');
+        return 'unavailable';
+      }
+    });
   }
 
   closePullRequest(number: number, comment?: string): Promise<void> {

@@ -11,6 +11,7 @@ import type { Attempt } from './implement.ts';
 import { commitMessage, pullRequestBody, slugify } from './messages.ts';
 import { fastForwardMain, pushBranch } from './push.ts';
 import { withRunTrailer } from '../rollback/git-verbs.ts';
+import { advanceMerge, gateRecord, mergePolicyOf } from '../../forge/merge-gate.ts';
 
 type Passed = Extract<Attempt, { kind: 'passed' }>;
 
@@ -91,15 +92,21 @@ export async function publish(
 
   let merged = false;
   let mergedAt: string | null = null;
+  let gate: ReturnType<typeof gateRecord> | undefined;
   if (spec.autoMerge && pr) {
-    const fresh = await deps.forge.getPullRequest(pr.number);
-    const result = await deps.forge.autoMerge(fresh, spec.mergeMethod);
-    ctx.log.info({ pr: pr.number, result }, 'auto-merge');
-    if (result === 'merged') {
-      const after = await deps.forge.getPullRequest(pr.number);
-      merged = after.merged;
-      mergedAt = after.mergedAt;
-    }
+    // The gate decides; right after the push it usually waits for checks, and the operator's forge check finishes the merge.
+    const now = deps.now?.() ?? new Date();
+    const step = await advanceMerge(
+      deps.forge,
+      pr.number,
+      mergePolicyOf(spec),
+      undefined,
+      now.getTime(),
+    );
+    ctx.log.info({ pr: pr.number, gate: step.state, message: step.message }, 'merge gate');
+    gate = gateRecord(step, undefined, now);
+    merged = step.state === 'Merged';
+    mergedAt = step.mergedAt ?? null;
   } else if (spec.autoMerge && !deps.forge.capabilities.pullRequests) {
     merged = await fastForwardMain(ctx);
     if (merged) mergedAt = (deps.now?.() ?? new Date()).toISOString();
@@ -119,7 +126,17 @@ export async function publish(
     tests: testsStatus(ctx, tests),
     branch: ctx.branch,
     commit,
-    ...(pr ? { pullRequest: { number: pr.number, url: pr.url, merged, mergedAt } } : {}),
+    ...(pr
+      ? {
+          pullRequest: {
+            number: pr.number,
+            url: pr.url,
+            merged,
+            mergedAt,
+            ...(gate ? { gate } : {}),
+          },
+        }
+      : {}),
     ...(!pr && merged ? { pullRequest: { merged, mergedAt } } : {}),
     coverage: tests?.coverage ?? coverageBefore,
     message: attempt.repaired ? 'passed after one repair round' : undefined,

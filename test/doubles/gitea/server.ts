@@ -4,7 +4,13 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createHash } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { isMergeable, mergeInBare, revParse } from '../github/git-ops.ts';
+import {
+  countCommits,
+  isMergeable,
+  mergeBaseIntoHead,
+  mergeInBare,
+  revParse,
+} from '../github/git-ops.ts';
 import { checkRequest, checkStruct, MERGE_STYLES } from './shapes.ts';
 
 type Json = Record<string, unknown>;
@@ -46,6 +52,8 @@ interface Repo {
   issues: GiteaIssueRecord[];
   pulls: GiteaPullRecord[];
   statuses: Map<string, Array<{ id: number; status: State; context: string; at: string }>>;
+  /** Branch protection rules: the status contexts each requires. */
+  protections: Map<string, string[]>;
   next: number;
 }
 
@@ -62,6 +70,8 @@ export interface GiteaDouble {
     issue: { title: string; body?: string; labels: string[] },
   ): number;
   setCommitStatus(owner: string, repo: string, sha: string, state: State, context?: string): void;
+  /** A protection rule on branch with status checks on, requiring these contexts. */
+  protectBranch(owner: string, repo: string, branch: string, contexts: string[]): void;
   pulls(owner: string, repo: string): GiteaPullRecord[];
   issues(owner: string, repo: string): Array<GiteaIssueRecord & { labelNames: string[] }>;
   requests: Array<{ method: string; path: string; status: number }>;
@@ -253,9 +263,19 @@ export async function startGiteaDouble(opts: { token?: string } = {}): Promise<G
     });
     return true;
   };
+  // Gitea's "commit status pass" for a pull request: the protection rule's contexts, else every status.
+  const statusPass = (r: Repo, p: GiteaPullRecord) => {
+    const required = r.protections.get(p.base);
+    if (!required?.length)
+      return checks(r, p.headSha) !== 'failure' && checks(r, p.headSha) !== 'pending';
+    const latest = new Map<string, State>();
+    for (const st of r.statuses.get(p.headSha) ?? [])
+      if (!latest.has(st.context)) latest.set(st.context, st.status);
+    return required.every((c) => latest.get(c) === 'success');
+  };
   const runScheduled = (r: Repo) => {
     for (const p of r.pulls)
-      if (p.state === 'open' && p.scheduledMerge && checks(r, p.headSha) === 'success')
+      if (p.state === 'open' && p.scheduledMerge && statusPass(r, p))
         doMerge(r, p, p.scheduledMerge);
   };
   const paginate = <T>(items: T[], q: Record<string, string>) => {
@@ -435,11 +455,9 @@ export async function startGiteaDouble(opts: { token?: string } = {}): Promise<G
           return [405, { message: 'Please try again later', url: base }];
         if (b?.head_commit_id && b.head_commit_id !== pr.headSha)
           return [409, { message: 'head out of date', url: base }];
-        if (
-          b?.merge_when_checks_succeed &&
-          checks(r, pr.headSha) !== 'success' &&
-          checks(r, pr.headSha) !== ''
-        ) {
+        if (b?.merge_when_checks_succeed && !statusPass(r, pr)) {
+          if (pr.scheduledMerge)
+            return [409, { message: 'pull request is already scheduled to auto merge', url: base }];
           pr.scheduledMerge = style;
           return [201, undefined];
         }
@@ -447,6 +465,61 @@ export async function startGiteaDouble(opts: { token?: string } = {}): Promise<G
           ? [200, undefined]
           : [405, { message: 'merge conflict', url: base }];
       },
+    ],
+    [
+      'POST',
+      '/repos/{owner}/{repo}/pulls/{index}/update',
+      (r, p) => {
+        const pr = r.pulls.find((x) => x.number === Number(p.index));
+        if (!pr) return [404, { message: 'pull request does not exist', url: base }];
+        if (!r.bare || pr.state !== 'open') return [422, { message: 'not updatable', url: base }];
+        if (countCommits(r.bare, pr.head, pr.base) === 0) return [200, undefined];
+        const res = mergeBaseIntoHead(r.bare, { base: pr.base, head: pr.head });
+        if (!res.ok) return [409, { message: 'merge conflict', url: base }];
+        pr.headSha = res.sha;
+        pr.updatedAt = now();
+        return [200, undefined];
+      },
+    ],
+    [
+      'GET',
+      '/repos/{owner}/{repo}/compare/{basehead}',
+      (r, p) => {
+        const [from, to] = (p.basehead ?? '').split('...');
+        if (!from || !to || !r.bare) return [404, { message: 'not found', url: base }];
+        const a = sha(r, from);
+        const b = sha(r, to);
+        return [
+          200,
+          { total_commits: countCommits(r.bare, a, b), commits: [], files: [] },
+          'compare',
+        ];
+      },
+    ],
+    [
+      'GET',
+      '/repos/{owner}/{repo}/branch_protections',
+      (r) => [
+        200,
+        [...r.protections].map(([branchName, contexts]) => ({
+          branch_name: branchName,
+          rule_name: branchName,
+          enable_push: false,
+          enable_push_whitelist: false,
+          push_whitelist_usernames: [],
+          enable_merge_whitelist: false,
+          enable_status_check: true,
+          status_check_contexts: contexts,
+          required_approvals: 0,
+          block_on_rejected_reviews: false,
+          block_on_outdated_branch: false,
+          protected_file_patterns: '',
+          unprotected_file_patterns: '',
+          created_at: '2026-01-01T00:00:00Z',
+          updated_at: '2026-01-01T00:00:00Z',
+        })),
+        'protection[]',
+      ],
     ],
     [
       'GET',
@@ -582,6 +655,7 @@ export async function startGiteaDouble(opts: { token?: string } = {}): Promise<G
         issues: [],
         pulls: [],
         statuses: new Map(),
+        protections: new Map(),
         next: 1,
       });
     },
@@ -605,6 +679,9 @@ export async function startGiteaDouble(opts: { token?: string } = {}): Promise<G
         updatedAt: t,
       });
       return number;
+    },
+    protectBranch(owner, name, branch, contexts) {
+      repoOf(owner, name).protections.set(branch, [...contexts]);
     },
     setCommitStatus(owner, name, s, state, context = 'default') {
       const r = repoOf(owner, name);

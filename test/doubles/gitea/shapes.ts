@@ -105,6 +105,9 @@ export const REQUESTS: Record<string, RequestSpec> = {
       required: [],
     },
   },
+  'POST /repos/{owner}/{repo}/pulls/{index}/update': { query: ['style'] },
+  'GET /repos/{owner}/{repo}/compare/{basehead}': { query: [] },
+  'GET /repos/{owner}/{repo}/branch_protections': { query: [] },
   'POST /repos/{owner}/{repo}/pulls/{index}/merge': {
     query: [],
     body: {
@@ -231,6 +234,16 @@ export const STRUCT_FIELDS: Record<string, string[]> = {
     'closed_at',
   ],
   branch: ['label', 'ref', 'sha', 'repo_id', 'repo'],
+  compare: ['total_commits', 'commits'],
+  protection: [
+    'branch_name',
+    'rule_name',
+    'enable_status_check',
+    'status_check_contexts',
+    'block_on_outdated_branch',
+    'created_at',
+    'updated_at',
+  ],
   combined: ['state', 'sha', 'total_count', 'statuses', 'repository', 'commit_url', 'url'],
   status: [
     'id',

@@ -273,4 +273,67 @@ export class Fixtures {
       pull_requests: [],
     });
   }
+
+  branchWithProtection(r: RepoState, name: string, sha: string, required?: string[]): Json {
+    const api = this.api(r, `/branches/${name}`);
+    return this.from('branch-with-protection', {
+      name,
+      commit: this.commit(r, sha),
+      _links: { html: this.web(r, `/tree/${name}`), self: api },
+      protected: required !== undefined,
+      protection: {
+        enabled: required !== undefined,
+        ...(required !== undefined
+          ? {
+              required_status_checks: {
+                enforcement_level: 'non_admins',
+                contexts: required,
+                checks: required.map((context) => ({ context, app_id: null })),
+              },
+            }
+          : {}),
+      },
+      protection_url: `${api}/protection`,
+    });
+  }
+
+  commit(r: RepoState, sha: string): Json {
+    return this.from('commit', {
+      sha,
+      node_id: nodeId('C', parseInt(sha.slice(0, 8), 16) || 1),
+      url: this.api(r, `/commits/${sha}`),
+      html_url: this.web(r, `/commit/${sha}`),
+      comments_url: this.api(r, `/commits/${sha}/comments`),
+      parents: [],
+    });
+  }
+
+  comparison(
+    r: RepoState,
+    input: { base: string; head: string; mergeBase: string; aheadBy: number; behindBy: number },
+  ): Json {
+    const status =
+      input.aheadBy && input.behindBy
+        ? 'diverged'
+        : input.aheadBy
+          ? 'ahead'
+          : input.behindBy
+            ? 'behind'
+            : 'identical';
+    return this.from('commit-comparison', {
+      url: this.api(r, `/compare/${input.base}...${input.head}`),
+      html_url: this.web(r, `/compare/${input.base}...${input.head}`),
+      permalink_url: this.web(r, `/compare/${input.base}...${input.head}`),
+      diff_url: this.web(r, `/compare/${input.base}...${input.head}.diff`),
+      patch_url: this.web(r, `/compare/${input.base}...${input.head}.patch`),
+      base_commit: this.commit(r, input.base),
+      merge_base_commit: this.commit(r, input.mergeBase),
+      status,
+      ahead_by: input.aheadBy,
+      behind_by: input.behindBy,
+      total_commits: input.aheadBy,
+      commits: [],
+      files: [],
+    });
+  }
 }

@@ -100,3 +100,32 @@ function rebaseInClone(bare: string, base: string, head: string): string | undef
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+/** Commits reachable from `to` but not from `from` (git rev-list --count from..to). */
+export function countCommits(bare: string, from: string, to: string): number {
+  const r = spawnSync('git', ['--git-dir', bare, 'rev-list', '--count', `${from}..${to}`], {
+    encoding: 'utf8',
+  });
+  return r.status === 0 ? Number(r.stdout.trim()) : 0;
+}
+
+/** The forge's "update branch": a merge commit of base into head, on head (compare-and-swap). */
+export function mergeBaseIntoHead(
+  bare: string,
+  input: { base: string; head: string; expectedHeadSha?: string },
+): MergeResult | { ok: false; reason: 'moved' } {
+  const baseSha = revParse(bare, input.base);
+  const headSha = revParse(bare, input.head);
+  if (!baseSha || !headSha) return { ok: false, reason: 'missing' };
+  if (input.expectedHeadSha && input.expectedHeadSha !== headSha)
+    return { ok: false, reason: 'moved' };
+  const tree = mergeTree(bare, headSha, baseSha);
+  if (!tree) return { ok: false, reason: 'conflict' };
+  const sha = git(
+    bare,
+    ['commit-tree', tree, '-p', headSha, '-p', baseSha],
+    `Merge branch '${input.base}' into ${input.head}\n`,
+  );
+  git(bare, ['update-ref', `refs/heads/${input.head}`, sha, headSha]);
+  return { ok: true, sha };
+}

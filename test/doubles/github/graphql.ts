@@ -42,10 +42,8 @@ export function handleGraphql(
     if (!r.allowAutoMerge)
       return error('UNPROCESSABLE', 'Pull request Auto merge is not allowed for this repository');
     if (p.state !== 'open') return error('UNPROCESSABLE', 'Pull request Pull request is closed');
-    const live = ctx.ops.livePull(r, p);
-    const verdict = ctx.ops.checks(r, live.headSha);
     // Like GitHub: a PR that could be merged right now cannot get auto-merge.
-    if ((verdict === 'success' || verdict === 'none') && live.mergeable)
+    if (ctx.ops.readyToMerge(r, p))
       return error('UNPROCESSABLE', 'Pull request Pull request is in clean status');
     const enabledAt = now();
     p.autoMerge = { method: METHODS[method as keyof typeof METHODS] ?? 'merge', enabledAt };

@@ -29,6 +29,15 @@ export interface DoubleOps {
   branchExists(r: RepoState, branch: string): boolean;
   resolveSha(r: RepoState, ref: string): string;
   checks(r: RepoState, sha: string): 'success' | 'pending' | 'failure' | 'none';
+  /** GitHub's "clean" mergeable state: it could be merged as it is. */
+  readyToMerge(r: RepoState, p: PullRecord): boolean;
+  /** Commits base has that head lacks, head has that base lacks, and their merge base. */
+  compare(
+    r: RepoState,
+    base: string,
+    head: string,
+  ): { behindBy: number; aheadBy: number; mergeBase: string } | undefined;
+  updateBranch(r: RepoState, p: PullRecord, expectedHeadSha?: string): RouteResult;
   merge(
     r: RepoState,
     p: PullRecord,
@@ -254,6 +263,50 @@ export const ROUTES: Route[] = [
           check_runs: page(runs, query).map((c) => fx.checkRun(repo, sha, c)),
         },
       };
+    },
+  },
+  {
+    method: 'GET',
+    template: '/repos/{owner}/{repo}/branches/{branch}',
+    handle: ({ repo, params, fx, ops }) => {
+      const name = params.branch ?? '';
+      if (!ops.branchExists(repo, name)) return notFound();
+      return {
+        status: 200,
+        body: fx.branchWithProtection(
+          repo,
+          name,
+          ops.resolveSha(repo, name),
+          repo.protection.get(name),
+        ),
+      };
+    },
+  },
+  {
+    method: 'GET',
+    template: '/repos/{owner}/{repo}/compare/{basehead}',
+    handle: ({ repo, params, fx, ops }) => {
+      const [base, head] = (params.basehead ?? '').split('...');
+      if (!base || !head) return notFound();
+      const baseSha = ops.resolveSha(repo, base);
+      const headSha = ops.resolveSha(repo, head);
+      const c = ops.compare(repo, baseSha, headSha);
+      if (!c) return notFound();
+      return {
+        status: 200,
+        body: fx.comparison(repo, { base: baseSha, head: headSha, ...c }),
+      };
+    },
+  },
+  {
+    method: 'PUT',
+    template: '/repos/{owner}/{repo}/pulls/{pull_number}/update-branch',
+    handle: (ctx) => {
+      const p = findPull(ctx);
+      if (!p) return notFound();
+      const expected =
+        typeof ctx.body?.expected_head_sha === 'string' ? ctx.body.expected_head_sha : undefined;
+      return ctx.ops.updateBranch(ctx.repo, p, expected);
     },
   },
 ];

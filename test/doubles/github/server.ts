@@ -4,11 +4,12 @@
 // (@octokit/openapi); problems land in `violations`, which tests assert empty.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createHash } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
 import { githubOpenApi } from './openapi.ts';
 import { Fixtures } from './fixtures.ts';
 import { ROUTES, notFound, type DoubleOps, type RouteResult } from './routes.ts';
-import { isMergeable, mergeInBare, revParse } from './git-ops.ts';
+import { countCommits, isMergeable, mergeBaseIntoHead, mergeInBare, revParse } from './git-ops.ts';
 import { handleGraphql } from './graphql.ts';
 import {
   now,
@@ -51,6 +52,8 @@ export interface GitHubDouble {
       conclusion?: 'success' | 'failure' | 'neutral' | 'skipped' | null;
     },
   ): void;
+  /** A protection rule on branch that requires these status checks. */
+  protectBranch(owner: string, repo: string, branch: string, requiredChecks: string[]): void;
   pulls(owner: string, repo: string): PullRecord[];
   issues(owner: string, repo: string): IssueRecord[];
   mergePull(
@@ -136,6 +139,59 @@ export async function startGitHubDouble(
         return 'pending';
       return 'success';
     },
+    // "Clean": mergeable, and the checks base's protection requires (else all reported) are green.
+    readyToMerge: (r, p) => {
+      const live = ops.livePull(r, p);
+      if (!live.mergeable) return false;
+      const required = r.protection.get(p.base);
+      if (!required?.length) {
+        const verdict = ops.checks(r, live.headSha);
+        return verdict === 'success' || verdict === 'none';
+      }
+      const latest = new Map<string, string>();
+      for (const s of r.statuses.get(live.headSha) ?? [])
+        if (!latest.has(s.context)) latest.set(s.context, s.state);
+      for (const c of r.checkRuns.get(live.headSha) ?? [])
+        if (c.status === 'completed') latest.set(c.name, c.conclusion ?? '');
+      return required.every((n) => latest.get(n) === 'success');
+    },
+    compare: (r, base, head) => {
+      if (!r.bareRepoPath) return { behindBy: 0, aheadBy: 1, mergeBase: base };
+      const bare = r.bareRepoPath;
+      const mb = spawnSync('git', ['--git-dir', bare, 'merge-base', base, head], {
+        encoding: 'utf8',
+      });
+      if (mb.status !== 0) return undefined;
+      return {
+        behindBy: countCommits(bare, head, base),
+        aheadBy: countCommits(bare, base, head),
+        mergeBase: mb.stdout.trim(),
+      };
+    },
+    updateBranch: (r, p, expected) => {
+      const unprocessable = (message: string): RouteResult => ({
+        status: 422,
+        body: { message, documentation_url: DOCS },
+      });
+      if (p.state !== 'open') return unprocessable('Pull request is not open');
+      if (!r.bareRepoPath) return unprocessable('merge conflict between base and head');
+      const res = mergeBaseIntoHead(r.bareRepoPath, {
+        base: p.base,
+        head: p.head,
+        expectedHeadSha: expected,
+      });
+      if (!res.ok)
+        return unprocessable(
+          res.reason === 'moved'
+            ? 'expected head sha didn’t match current head ref.'
+            : 'merge conflict between base and head',
+        );
+      p.updatedAt = now();
+      return {
+        status: 202,
+        body: { message: 'Updating pull request branch.', url: `${DOCS}/pulls` },
+      };
+    },
     merge: (r, p, method, sha) => {
       const live = ops.livePull(r, p);
       if (p.state !== 'open' || p.merged || live.mergeable === false)
@@ -186,14 +242,11 @@ export async function startGitHubDouble(
     },
   };
 
-  // Platform auto-merge: once a PR's head is green, GitHub merges it.
+  // Platform auto-merge: once the PR could be merged as it is, GitHub merges it.
   const runAutoMerge = (r: RepoState) => {
-    for (const p of r.pulls) {
-      if (p.state !== 'open' || !p.autoMerge) continue;
-      const { headSha } = ops.livePull(r, p);
-      const verdict = ops.checks(r, headSha);
-      if (verdict === 'success' || verdict === 'none') ops.merge(r, p, p.autoMerge.method);
-    }
+    for (const p of r.pulls)
+      if (p.state === 'open' && p.autoMerge && ops.readyToMerge(r, p))
+        ops.merge(r, p, p.autoMerge.method);
   };
 
   const send = (res: ServerResponse, result: RouteResult) => {
@@ -342,6 +395,7 @@ export async function startGitHubDouble(
         pulls: [],
         statuses: new Map(),
         checkRuns: new Map(),
+        protection: new Map(),
         nextNumber: 1,
       });
     },
@@ -387,6 +441,9 @@ export async function startGitHubDouble(
       // A re-run with the same name replaces the earlier one (filter=latest).
       r.checkRuns.set(sha, [rec, ...list.filter((c) => c.name !== run.name)]);
       runAutoMerge(r);
+    },
+    protectBranch(owner, repo, branch, requiredChecks) {
+      repoOf(owner, repo).protection.set(branch, [...requiredChecks]);
     },
     pulls: (owner, repo) => repoOf(owner, repo).pulls,
     issues: (owner, repo) => repoOf(owner, repo).issues,

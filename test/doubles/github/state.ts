@@ -64,6 +64,8 @@ export interface RepoState {
   /** Newest first per sha, as GitHub lists them. */
   statuses: Map<string, StatusRecord[]>;
   checkRuns: Map<string, CheckRunRecord[]>;
+  /** Branch protection: the status checks each protected branch requires. */
+  protection: Map<string, string[]>;
   /** Issues and pull requests share one number sequence. */
   nextNumber: number;
 }
