@@ -55,6 +55,46 @@ async function nextCheck(): Promise<void> {
   await waitFor(async () => (await checkedAt()) !== before, { what: 'the next forge check' });
 }
 
+/** A forge client on the double's acme/<repo>, as a runner would have. */
+const forgeFor = (repo: string) =>
+  createForge({
+    provider: 'github',
+    repoUrl: `https://github.com/acme/${repo}.git`,
+    apiUrl: gh.url,
+    token: TOKEN,
+    logger: createLogger({ level: 'silent' }),
+    tuning: { retryBaseMs: 1, spaceWrites: false },
+  });
+
+/** Ends a run as Succeeded with an open pull request, the way a runner reports it. */
+async function succeedWithPullRequest(
+  name: string,
+  pr: { number: number; url: string },
+  completionTime: string,
+  commit = 'abc1234',
+): Promise<void> {
+  await kubectlOk([
+    'patch',
+    '-n',
+    ns(),
+    'ir',
+    name,
+    '--subresource=status',
+    '--type=merge',
+    '-p',
+    JSON.stringify({
+      status: {
+        phase: 'Succeeded',
+        startTime: completionTime,
+        completionTime,
+        commit,
+        improvement: { type: 'documentation', priority: 'P3', title: 't' },
+        pullRequest: { number: pr.number, url: pr.url, merged: false },
+      },
+    }),
+  ]);
+}
+
 describe('priority issues', () => {
   test('a new priority issue starts one run within the interval; a question never does', async () => {
     gh.addIssue('acme', 'svc', {
@@ -94,14 +134,7 @@ describe('priority issues', () => {
 
 describe('merge tracking', () => {
   test('a merged pull request marks its runs and the target, and observes time to main', async () => {
-    const forge = createForge({
-      provider: 'github',
-      repoUrl: 'https://github.com/acme/svc.git',
-      apiUrl: gh.url,
-      token: TOKEN,
-      logger: createLogger({ level: 'silent' }),
-      tuning: { retryBaseMs: 1, spaceWrites: false },
-    });
+    const forge = forgeFor('svc');
     const pr = await forge.createOrUpdatePullRequest({
       head: 'develop',
       base: 'main',
@@ -112,26 +145,7 @@ describe('merge tracking', () => {
     const name = 'svc-done-1';
     await createOwnedRun(ns(), target, name, { trigger: 'manual' });
     const completionTime = new Date(Date.now() - 3600_000).toISOString();
-    await kubectlOk([
-      'patch',
-      '-n',
-      ns(),
-      'ir',
-      name,
-      '--subresource=status',
-      '--type=merge',
-      '-p',
-      JSON.stringify({
-        status: {
-          phase: 'Succeeded',
-          startTime: completionTime,
-          completionTime,
-          commit: 'abc1234',
-          improvement: { type: 'documentation', priority: 'P3', title: 't' },
-          pullRequest: { number: pr.number, url: pr.url, merged: false },
-        },
-      }),
-    ]);
+    await succeedWithPullRequest(name, pr, completionTime);
     await nextCheck();
     expect((await getTarget(ns(), 'svc')).status.openPullRequests).toBe(1);
     gh.mergePull('acme', 'svc', pr.number, 'squash');
@@ -186,14 +200,7 @@ describe('merge gate', () => {
       };
       const gateOf = async () =>
         (await listRuns(ns())).find((r) => r.metadata.name === 'gated-done-1')?.status?.pullRequest;
-      const forge = createForge({
-        provider: 'github',
-        repoUrl: 'https://github.com/acme/gated.git',
-        apiUrl: gh.url,
-        token: TOKEN,
-        logger: createLogger({ level: 'silent' }),
-        tuning: { retryBaseMs: 1, spaceWrites: false },
-      });
+      const forge = forgeFor('gated');
       const pr = await forge.createOrUpdatePullRequest({
         head: 'develop',
         base: 'main',
@@ -202,27 +209,7 @@ describe('merge gate', () => {
       });
       const target = await getTarget(ns(), 'gated');
       await createOwnedRun(ns(), target, 'gated-done-1', { trigger: 'manual' });
-      const completionTime = clock.now().toISOString();
-      await kubectlOk([
-        'patch',
-        '-n',
-        ns(),
-        'ir',
-        'gated-done-1',
-        '--subresource=status',
-        '--type=merge',
-        '-p',
-        JSON.stringify({
-          status: {
-            phase: 'Succeeded',
-            startTime: completionTime,
-            completionTime,
-            commit: pr.headSha,
-            improvement: { type: 'documentation', priority: 'P3', title: 't' },
-            pullRequest: { number: pr.number, url: pr.url, merged: false },
-          },
-        }),
-      ]);
+      await succeedWithPullRequest('gated-done-1', pr, clock.now().toISOString(), pr.headSha);
       const mergeCalls = () =>
         gh.requests.filter((r) => r.method === 'PUT' && r.path.includes('/acme/gated/'));
       await checkAfter(5 * 60_000 + 1000);

@@ -7,11 +7,12 @@ import type {
   ForgePullRequest,
   MergeFacts,
   MergeMethod,
+  ReportedCheck,
 } from '../types.ts';
 import type { ForgeConfig } from '../config.ts';
 import type { Logger } from '../../util/logger.ts';
 import { parseRepoUrl } from '../repo-url.ts';
-import { combineChecks, latestPerContext, reportedChecks } from '../checks.ts';
+import { combineVerdicts, reportedChecks } from '../checks.ts';
 import { ConditionalGetter, createGitHubClient, type GitHubClient } from './client.ts';
 import { mapGitHubError } from './errors.ts';
 import { isOwnHead, toIssue, toPull, type GhIssue, type GhPull } from './convert.ts';
@@ -154,23 +155,27 @@ export class GitHubForge implements Forge {
   }
 
   checksState(ref: string): Promise<ChecksState> {
-    return this.call('read checks', async () => {
-      const [combined, runs] = await Promise.all([
-        this.client.request('GET /repos/{owner}/{repo}/commits/{ref}/status', {
-          ...this.ids,
-          ref,
-          per_page: 100,
-        }),
-        this.client.request('GET /repos/{owner}/{repo}/commits/{ref}/check-runs', {
-          ...this.ids,
-          ref,
-          per_page: 100,
-          filter: 'latest',
-        }),
-      ]);
-      const statuses = latestPerContext(combined.data.statuses).map((s) => s.state);
-      return combineChecks(statuses, runs.data.check_runs);
-    });
+    return this.call('read checks', async () =>
+      combineVerdicts((await this.headChecks(ref)).map((c) => c.state)),
+    );
+  }
+
+  /** Every check reported on ref: commit statuses and check runs. */
+  private async headChecks(ref: string): Promise<ReportedCheck[]> {
+    const [combined, runs] = await Promise.all([
+      this.client.request('GET /repos/{owner}/{repo}/commits/{ref}/status', {
+        ...this.ids,
+        ref,
+        per_page: 100,
+      }),
+      this.client.request('GET /repos/{owner}/{repo}/commits/{ref}/check-runs', {
+        ...this.ids,
+        ref,
+        per_page: 100,
+        filter: 'latest',
+      }),
+    ]);
+    return reportedChecks(combined.data.statuses, runs.data.check_runs);
   }
 
   mergeFacts(number: number): Promise<MergeFacts> {
@@ -191,18 +196,8 @@ export class GitHubForge implements Forge {
       };
       if (facts.state !== 'open') return facts;
       const ref = pull.head.sha;
-      const [combined, runs, branch, compare] = await Promise.all([
-        this.client.request('GET /repos/{owner}/{repo}/commits/{ref}/status', {
-          ...this.ids,
-          ref,
-          per_page: 100,
-        }),
-        this.client.request('GET /repos/{owner}/{repo}/commits/{ref}/check-runs', {
-          ...this.ids,
-          ref,
-          per_page: 100,
-          filter: 'latest',
-        }),
+      const [checks, branch, compare] = await Promise.all([
+        this.headChecks(ref),
         // Readable with read access (the protection endpoint itself needs admin).
         this.client.request('GET /repos/{owner}/{repo}/branches/{branch}', {
           ...this.ids,
@@ -214,7 +209,7 @@ export class GitHubForge implements Forge {
           per_page: 1,
         }),
       ]);
-      facts.checks = reportedChecks(combined.data.statuses, runs.data.check_runs);
+      facts.checks = checks;
       facts.behindBy = compare.data.behind_by;
       const rsc = branch.data.protection?.required_status_checks;
       const required = [
