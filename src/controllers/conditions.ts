@@ -2,7 +2,12 @@
 // reasons, so `kubectl describe` and `kubectl get -o yaml` tell one story.
 import type { Condition } from '../crds/index.ts';
 
-export const CONDITION = { Ready: 'Ready', Running: 'Running', Stalled: 'Stalled' } as const;
+export const CONDITION = {
+  Ready: 'Ready',
+  Running: 'Running',
+  Stalled: 'Stalled',
+  Suspended: 'Suspended',
+} as const;
 
 export const REASON = {
   Scheduled: 'Scheduled',
@@ -24,6 +29,9 @@ export const REASON = {
   JobCreated: 'JobCreated',
   PriorityIssue: 'PriorityIssue',
   PullRequestMerged: 'PullRequestMerged',
+  CircuitOpen: 'CircuitOpen',
+  CircuitClosed: 'CircuitClosed',
+  NotSuspended: 'NotSuspended',
   // The merge gate's transitions worth a line in `kubectl describe run`.
   MergeUpdating: 'MergeUpdating',
   MergeAutoMergeEnabled: 'MergeAutoMergeEnabled',

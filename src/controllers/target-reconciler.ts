@@ -4,6 +4,7 @@
 // the schedule, then summarise into phase, conditions and metrics.
 import { isDeepStrictEqual } from 'node:util';
 import {
+  ANNOTATION_CIRCUIT_RESET,
   ANNOTATION_RUN_REQUESTED_AT,
   API_VERSION,
   LABEL_TARGET,
@@ -25,6 +26,7 @@ import {
 import type { Logger } from '../util/logger.ts';
 import { RetryableError } from '../util/errors.ts';
 import { account, LABEL_COUNTED, LABEL_MERGE_COUNTED, runsToPrune } from './accounting.ts';
+import { nextCircuit } from './circuit-breaker.ts';
 import { ForgeChecks, parseInterval, type ForgeCheckResult } from './forge-checks.ts';
 import { CONDITION, REASON, setCondition } from './conditions.ts';
 import { PREPARE_MS, SecretChecks } from './secret-checks.ts';
@@ -102,6 +104,7 @@ export class TargetReconciler {
     this.steps = [
       ['validate', (c) => this.validate(c)],
       ['account', (c) => this.accountRuns(c)],
+      ['circuit', (c) => this.circuitBreaker(c)],
       ['prune', (c) => this.prune(c)],
       ['runRequest', (c) => this.runRequest(c)],
       ['rollback', (c) => this.rollback(c)],
@@ -384,7 +387,7 @@ export class TargetReconciler {
     const handled = new Set(state.handledIssues ?? []);
     const next = seen.priorityIssues.find((n) => !handled.has(n));
     const priorityActive = this.active(ctx).some((r) => r.spec.trigger === 'priority-issue');
-    if (next === undefined || ctx.target.spec.suspend || priorityActive) return;
+    if (next === undefined || this.paused(ctx) || priorityActive) return;
     await this.createRun(ctx, requestedRunName(ctx.target.metadata.name, 'issue', String(next)), {
       trigger: 'priority-issue',
       scheduledTime: ctx.now.toISOString(),
@@ -395,11 +398,40 @@ export class TargetReconciler {
     void this.d.recorder.event(ctx.target, 'Normal', REASON.PriorityIssue, msg);
   }
 
+  private async circuitBreaker(ctx: Ctx): Promise<void> {
+    const { target, status } = ctx;
+    const change = nextCircuit({
+      target: target.metadata.name,
+      circuit: status.circuit,
+      consecutiveFailures: status.consecutiveFailures ?? 0,
+      maxConsecutiveFailures: target.spec.policy?.maxConsecutiveFailures ?? 3,
+      newFailure: ctx.newlyCounted.some((r) => r.status?.phase === 'Failed'),
+      reset: target.metadata.annotations?.[ANNOTATION_CIRCUIT_RESET],
+      now: ctx.now,
+    });
+    if (!change) return;
+    status.circuit = change.circuit;
+    if (change.resetFailures) status.consecutiveFailures = 0;
+    ctx.mustWrite = true;
+    if (change.event)
+      void this.d.recorder.event(
+        target,
+        change.event.type,
+        change.event.reason,
+        change.event.message,
+      );
+  }
+
+  /** No new run starts by itself: spec.suspend, or an open circuit breaker. (A human's run-now still does.) */
+  private paused(ctx: Ctx): boolean {
+    return !!ctx.target.spec.suspend || !!ctx.status.circuit?.open;
+  }
+
   private async schedule(ctx: Ctx): Promise<void> {
     const { spec, metadata } = ctx.target;
     if (!ctx.schedule || ctx.stalled) return;
     const labels = { namespace: metadata.namespace!, target: metadata.name };
-    if (spec.suspend) {
+    if (this.paused(ctx)) {
       delete ctx.status.nextScheduleTime;
       this.d.metrics.nextRun.remove(labels);
       return;
@@ -543,32 +575,69 @@ export class TargetReconciler {
       }
     } else {
       c = setCondition(c, { type: CONDITION.Stalled, reason: '', message: '' }, now);
-      c = target.spec.suspend
+      c = status.circuit?.open
         ? setCondition(
             c,
             {
               type: CONDITION.Ready,
               status: 'True',
-              reason: REASON.Suspended,
-              message: 'suspended: no new scheduled runs (spec.suspend)',
+              reason: REASON.CircuitOpen,
+              message: status.circuit.message ?? 'the circuit breaker is open',
             },
             now,
             gen,
           )
-        : setCondition(
-            c,
-            {
-              type: CONDITION.Ready,
-              status: 'True',
-              reason: REASON.Scheduled,
-              message: status.nextScheduleTime
-                ? `next run ${status.nextScheduleTime}`
-                : 'no upcoming slot',
-            },
-            now,
-            gen,
-          );
+        : target.spec.suspend
+          ? setCondition(
+              c,
+              {
+                type: CONDITION.Ready,
+                status: 'True',
+                reason: REASON.Suspended,
+                message: 'suspended: no new scheduled runs (spec.suspend)',
+              },
+              now,
+              gen,
+            )
+          : setCondition(
+              c,
+              {
+                type: CONDITION.Ready,
+                status: 'True',
+                reason: REASON.Scheduled,
+                message: status.nextScheduleTime
+                  ? `next run ${status.nextScheduleTime}`
+                  : 'no upcoming slot',
+              },
+              now,
+              gen,
+            );
     }
+    c = setCondition(
+      c,
+      status.circuit?.open
+        ? {
+            type: CONDITION.Suspended,
+            status: 'True',
+            reason: REASON.CircuitOpen,
+            message: status.circuit.message ?? 'the circuit breaker is open',
+          }
+        : target.spec.suspend
+          ? {
+              type: CONDITION.Suspended,
+              status: 'True',
+              reason: REASON.Suspended,
+              message: 'spec.suspend is true',
+            }
+          : {
+              type: CONDITION.Suspended,
+              status: 'False',
+              reason: REASON.NotSuspended,
+              message: 'runs start on schedule',
+            },
+      now,
+      gen,
+    );
     c = setCondition(
       c,
       active.length
@@ -592,11 +661,12 @@ export class TargetReconciler {
       ? 'Stalled'
       : active.length
         ? 'Running'
-        : target.spec.suspend
+        : this.paused(ctx)
           ? 'Suspended'
           : 'Idle';
     status.observedGeneration = gen;
-    this.d.metrics.suspended.set(labels, target.spec.suspend ? 1 : 0);
+    this.d.metrics.suspended.set(labels, this.paused(ctx) ? 1 : 0);
+    this.d.metrics.circuitOpen.set(labels, status.circuit?.open ? 1 : 0);
     this.d.metrics.stalled.set(labels, ctx.stalled ? 1 : 0);
     this.d.metrics.consecutiveFailures.set(labels, status.consecutiveFailures ?? 0);
     if (status.coverage?.current !== undefined)

@@ -25,6 +25,8 @@ export const RUN = {
 
 export const LABEL_TARGET = `${GROUP}/target`;
 export const ANNOTATION_RUN_REQUESTED_AT = `${GROUP}/run-requested-at`;
+/** A new value closes an open circuit breaker (what `kubectl improve resume` writes). */
+export const ANNOTATION_CIRCUIT_RESET = `${GROUP}/circuit-reset`;
 
 interface PrinterColumn {
   name: string;

@@ -35,6 +35,7 @@ export const IMPROVEMENT_TYPES = [
 export const TARGET_PHASES = ['Idle', 'Running', 'Suspended', 'Stalled'] as const;
 export const RUN_RESULTS = ['Succeeded', 'NoChange', 'Failed'] as const;
 export const ROLLBACK_RESULTS = ['Succeeded', 'Failed'] as const;
+export const CIRCUIT_REASONS = ['ConsecutiveFailures'] as const;
 
 /** Git branch names: a conservative subset of what git-check-ref-format allows. */
 const BranchName = (def: string) =>
@@ -244,7 +245,7 @@ export const Policy = Type.Object(
       minimum: 1,
       maximum: 100,
       description:
-        'extension: after this many failed runs in a row the runner asks a human through a question issue.',
+        'extension: after this many failed runs in a row the runner asks a human through a question issue, and the circuit breaker stops new runs until `kubectl improve resume`.',
     }),
   },
   { default: {} },
@@ -474,6 +475,26 @@ export const ImprovementTargetStatus = Type.Object({
       description:
         'extension: the existing runs already added to totals (and `merged:<run>` for their merges), so each is counted exactly once; a run leaves the list when it is deleted.',
     }),
+  ),
+  circuit: Type.Optional(
+    Type.Object(
+      {
+        open: Type.Boolean(),
+        reason: Type.Optional(StringEnum(CIRCUIT_REASONS)),
+        message: Type.Optional(Type.String({ maxLength: 1024 })),
+        openedAt: Type.Optional(DateTime()),
+        lastReset: Type.Optional(
+          Type.String({
+            maxLength: 256,
+            description: 'The circuit-reset annotation value last acted on.',
+          }),
+        ),
+      },
+      {
+        description:
+          'extension: the circuit breaker. It opens after policy.maxConsecutiveFailures failed runs in a row and then no scheduled or priority-issue run starts; a new value of the opencode.dev/circuit-reset annotation (`kubectl improve resume`) closes it and starts the count again.',
+      },
+    ),
   ),
   rollback: Type.Optional(
     Type.Object({

@@ -52,6 +52,12 @@ export class OperatorMetrics {
     labelNames: TARGET,
     registers: [this.registry],
   });
+  readonly circuitOpen = new Gauge({
+    name: 'opencode_circuit_open',
+    help: '1 while the target stopped itself after policy.maxConsecutiveFailures failed runs in a row.',
+    labelNames: TARGET,
+    registers: [this.registry],
+  });
   readonly stalled = new Gauge({
     name: 'opencode_target_stalled',
     help: '1 while the target is Stalled (its spec cannot be acted on).',
@@ -129,6 +135,7 @@ export class OperatorMetrics {
     for (const m of [
       this.coverage,
       this.suspended,
+      this.circuitOpen,
       this.stalled,
       this.openPullRequests,
       this.nextRun,

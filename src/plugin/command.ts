@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { ANNOTATION_RUN_REQUESTED_AT } from '../crds/index.ts';
+import { ANNOTATION_CIRCUIT_RESET, ANNOTATION_RUN_REQUESTED_AT } from '../crds/index.ts';
 import { PluginError } from './errors.ts';
 import { PluginClient, type GlobalOptions } from './kube.ts';
 import { requestRollback, rollbackSpec } from './rollback.ts';
@@ -81,7 +81,9 @@ Each subcommand is a merge patch you could also write by hand, e.g.
 
   program
     .command('resume')
-    .description('resume scheduled runs (spec.suspend: false)')
+    .description(
+      `resume scheduled runs (spec.suspend: false) and close an open circuit breaker (annotation ${ANNOTATION_CIRCUIT_RESET}: <now>)`,
+    )
     .argument('<target>', 'ImprovementTarget name')
     .action(async (target: string, _o, cmd: Command) => {
       io.out(`${await setSuspended(client(cmd), target, false)}\n`);

@@ -72,6 +72,8 @@ export function renderStatus(
     );
   field('Schedule', `${spec.schedule} (${spec.timeZone ?? 'Etc/UTC'})`);
   field('Suspended', spec.suspend ?? false);
+  if (st.circuit?.open)
+    field('Circuit', `open since ${st.circuit.openedAt ?? '?'}: ${st.circuit.message ?? ''}`);
   field('Phase', st.phase ?? 'Unknown');
   field(w.acting ? 'Acting' : 'Not acting', w.line);
   const gen = t.metadata.generation;

@@ -222,6 +222,7 @@ describe('dashboard on a running operator that has done runs', () => {
       'Schedule lag (p50, p90)',
       'Targets suspended',
       'Open pull requests',
+      'Circuit breaker open (stopped after repeated failures)',
     ])
       expect(titles).toContain(want);
     expect(dashboard.uid).toBe('opencode-operator');

@@ -15,6 +15,7 @@ import {
   startManager,
 } from '../support/operator.ts';
 import { sleep, waitFor } from '../support/wait.ts';
+import { suspendPatch } from '../../src/plugin/suspend.ts';
 
 const ns = useNamespace('steer');
 let clock: ManualClock;
@@ -190,6 +191,89 @@ describe('suspend and run-now', () => {
     await kpatch('paused', { metadata: { labels: { touched: 'yes' } } }); // any later reconcile must not run it again
     await sleep(800);
     expect(await runsOf('paused')).toHaveLength(1);
+  });
+});
+
+describe('circuit breaker', () => {
+  test('after maxConsecutiveFailures failed runs the target stops itself; resume closes it and runs start again', async () => {
+    const target = await createTarget(ns(), 'breaker', {
+      schedule: '* * * * *',
+      policy: { maxConsecutiveFailures: 2 },
+      failedRunsHistoryLimit: 5,
+    });
+    await nextSlot('breaker');
+    for (const i of [1, 2]) {
+      const name = `breaker-manual-${i}`;
+      await createOwnedRun(ns(), target, name, { trigger: 'manual' });
+      const completionTime = new Date(Date.now() + i).toISOString();
+      await kubectlOk([
+        'patch',
+        '-n',
+        ns(),
+        'ir',
+        name,
+        '--subresource=status',
+        '--type=merge',
+        '-p',
+        JSON.stringify({
+          status: {
+            phase: 'Failed',
+            startTime: completionTime,
+            completionTime,
+            failure: { reason: 'TestsFailed', message: 'tests failed' },
+          },
+        }),
+      ]);
+    }
+    const opened = await waitFor(
+      async () => {
+        const t = await getTarget(ns(), 'breaker');
+        return t.status?.circuit?.open ? t : undefined;
+      },
+      { what: 'circuit open' },
+    );
+    expect(opened.status.consecutiveFailures).toBe(2);
+    expect(opened.status.phase).toBe('Suspended');
+    expect(opened.status.nextScheduleTime).toBeUndefined();
+    expect(await condition('breaker', 'Suspended')).toMatchObject({
+      status: 'True',
+      reason: 'CircuitOpen',
+      message: expect.stringContaining('kubectl improve resume breaker'),
+    });
+    const warning = await waitFor(
+      async () =>
+        (await events(ns(), 'CircuitOpen')).find((e) => e.involvedObject.name === 'breaker'),
+      { what: 'CircuitOpen event' },
+    );
+    expect(warning.type).toBe('Warning');
+    // Slots pass: nothing starts by itself.
+    await moveClock(manager, clock, new Date(clock.now().getTime() + 125_000));
+    await sleep(1500);
+    expect((await runsOf('breaker')).filter((r) => r.spec.trigger === 'schedule')).toEqual([]);
+
+    // What `kubectl improve resume breaker` sends.
+    await kpatch('breaker', suspendPatch(false));
+    const closed = await waitFor(
+      async () => {
+        const t = await getTarget(ns(), 'breaker');
+        return t.status?.circuit && !t.status.circuit.open && t.status.nextScheduleTime
+          ? t
+          : undefined;
+      },
+      { what: 'circuit closed' },
+    );
+    expect(closed.status.consecutiveFailures).toBe(0);
+    expect(await condition('breaker', 'Suspended')).toMatchObject({ status: 'False' });
+    await waitFor(
+      async () =>
+        (await events(ns(), 'CircuitClosed')).some((e) => e.involvedObject.name === 'breaker'),
+      { what: 'CircuitClosed event' },
+    );
+    await moveClock(manager, clock, new Date(Date.parse(closed.status.nextScheduleTime) + 1000));
+    await waitFor(
+      async () => (await runsOf('breaker')).some((r) => r.spec.trigger === 'schedule'),
+      { what: 'a scheduled run after resume' },
+    );
   });
 });
 
