@@ -68,9 +68,11 @@ describe('the test container loop (real /bin/sh)', () => {
     const { bench, work } = fresh('timeout');
     const loop = startLoop(bench);
     const started = Date.now();
+    // A duration no other process on the machine sleeps (another suite may run this test at once).
+    const sleep = `sleep 37.${process.pid}`;
     const r = await runRemote(bench, {
       dir: work,
-      command: '(sleep 37.25; touch late) & sleep 30; echo never',
+      command: `(${sleep}; touch late) & sleep 30; echo never`,
       timeoutSeconds: 1,
       env: {},
     });
@@ -82,7 +84,7 @@ describe('the test container loop (real /bin/sh)', () => {
     expect(await loop.exited).toBe(0);
     expect(existsSync(join(work, 'late'))).toBe(false);
     // The background job went with the group (setsid puts the command at its head).
-    expect(execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' })).not.toContain('sleep 37.25');
+    expect(execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' })).not.toContain(sleep);
   });
 
   test('serves requests one after another, and a stop file ends the loop', async () => {

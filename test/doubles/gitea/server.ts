@@ -637,6 +637,10 @@ export async function startGiteaDouble(opts: { token?: string } = {}): Promise<G
       if (!res.headersSent) res.writeHead(500).end();
     });
   });
+  // Idle connections live as long as a real service keeps them: with Node's 5 s default, a
+  // request sent on a pooled socket just as the server drops it (a busy event loop in the
+  // same process delays both) fails with ECONNRESET, which no real forge would cause.
+  server.keepAliveTimeout = 120_000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 

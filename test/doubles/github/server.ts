@@ -375,6 +375,10 @@ export async function startGitHubDouble(
     });
   });
   const host = opts.host ?? '127.0.0.1';
+  // Idle connections live as long as a real service keeps them: with Node's 5 s default, a
+  // request sent on a pooled socket just as the server drops it (a busy event loop in the
+  // same process delays both) fails with ECONNRESET, which no real forge would cause.
+  server.keepAliveTimeout = 120_000;
   await new Promise<void>((resolve) => server.listen(0, host, resolve));
   const url = `http://${host}:${(server.address() as AddressInfo).port}`;
   holder.fx = new Fixtures(spec, url);
