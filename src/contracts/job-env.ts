@@ -5,7 +5,10 @@
 import type { ImprovementRunSpec, ImprovementTargetSpec } from '../crds/index.ts';
 
 export const JOB_ENV = {
-  /** JSON {namespace, name, uid, spec}: the ImprovementTarget, spec with defaults applied. */
+  /**
+   * JSON {namespace, name, uid, spec, consecutiveFailures}: the ImprovementTarget, spec with
+   * defaults applied, and the operator's count of failed runs in a row when the run started.
+   */
   target: 'OPENCODE_TARGET',
   /** JSON {name, uid, spec}: the ImprovementRun this Job is for. */
   run: 'OPENCODE_RUN',
@@ -35,6 +38,8 @@ export interface JobTargetEnv {
   name: string;
   uid?: string;
   spec: ImprovementTargetSpec;
+  /** The operator's count (status.consecutiveFailures), whatever the strategy; absent outside the operator. */
+  consecutiveFailures?: number;
 }
 
 export interface JobRunEnv {

@@ -66,6 +66,7 @@ export function runnerEnv(target: ImprovementTarget, run: ImprovementRun): V1Env
         name: target.metadata.name,
         uid: target.metadata.uid,
         spec,
+        consecutiveFailures: target.status?.consecutiveFailures ?? 0,
       }),
     },
     {

@@ -27,6 +27,8 @@ import type { Logger } from '../util/logger.ts';
 import { RetryableError } from '../util/errors.ts';
 import { account, LABEL_COUNTED, LABEL_MERGE_COUNTED, runsToPrune } from './accounting.ts';
 import { nextCircuit } from './circuit-breaker.ts';
+import type { Notifier } from '../notify/notifier.ts';
+import type { Notification, NotifyEvent } from '../notify/payload.ts';
 import { ForgeChecks, parseInterval, type ForgeCheckResult } from './forge-checks.ts';
 import { CONDITION, REASON, setCondition } from './conditions.ts';
 import { PREPARE_MS, SecretChecks } from './secret-checks.ts';
@@ -37,6 +39,8 @@ export interface TargetReconcilerDeps {
   api: KubeApi;
   /** Forge checks (priority issues, merges); absent: none are made. */
   forge?: ForgeChecks;
+  /** Webhook notifications (spec.notify); absent: none are sent. */
+  notifier?: Notifier;
   /** Targets a webhook asked to check their forge now (namespace/name). */
   forgePokes?: Set<string>;
   /** Called when a forge check started by this reconciler has finished (enqueue the target). */
@@ -74,6 +78,8 @@ export interface Ctx {
   startedSlot?: boolean;
   /** This pass did something whose record must be written now (requests, rollbacks, forge results). */
   mustWrite?: boolean;
+  /** Sent once the status that records their facts is written. */
+  notifications: Notification[];
 }
 
 type Step = (ctx: Ctx) => Promise<void>;
@@ -132,6 +138,7 @@ export class TargetReconciler {
       newlyCounted: [],
       newlyMerged: [],
       requeueMs: [],
+      notifications: [],
     };
     const timings: Record<string, number> = {};
     const timed = async (label: string, fn: () => Promise<void>) => {
@@ -149,6 +156,7 @@ export class TargetReconciler {
       return { deferred: true };
     }
     await timed('afterCounted', () => this.afterCounted(ctx));
+    if (ctx.notifications.length) this.d.notifier?.notify(ctx.target, ctx.notifications);
     this.d.logger.debug({ target: key, ms: timings }, 'reconciled target');
     const next = ctx.requeueMs.filter((ms) => ms >= 0);
     return next.length ? { requeueAfterMs: Math.min(...next) } : undefined;
@@ -289,6 +297,18 @@ export class TargetReconciler {
         target: ctx.target.metadata.name,
         result: ok ? 'succeeded' : 'failed',
       });
+      ctx.notifications.push(
+        this.note(
+          ctx,
+          'RollbackDone',
+          ok ? 'info' : 'warning',
+          `rollback ${rb.id}: ${ctx.status.rollback.message}`,
+          {
+            id: rb.id,
+            run: name,
+          },
+        ),
+      );
       return;
     }
     if (!(await this.makeRoom(ctx, `rollback ${rb.id}`))) return; // after the active run
@@ -419,6 +439,12 @@ export class TargetReconciler {
         change.event.type,
         change.event.reason,
         change.event.message,
+      );
+    if (change.event?.reason === 'CircuitOpen')
+      ctx.notifications.push(
+        this.note(ctx, 'CircuitOpen', 'warning', change.event.message, {
+          id: change.circuit.openedAt,
+        }),
       );
   }
 
@@ -766,6 +792,63 @@ export class TargetReconciler {
         reason,
         `run ${run.metadata.name}: ${detail}`,
       );
+      if (s.phase === 'Failed')
+        ctx.notifications.push(
+          this.note(ctx, 'RunFailed', 'warning', detail, { run: run.metadata.name }),
+        );
+      if (s.questionIssue)
+        ctx.notifications.push(
+          this.note(
+            ctx,
+            'QuestionIssueOpened',
+            'warning',
+            `run ${run.metadata.name} asked a human in issue #${s.questionIssue.number}`,
+            {
+              id: String(s.questionIssue.number),
+              run: run.metadata.name,
+              url: s.questionIssue.url,
+            },
+          ),
+        );
     }
+    const last = ctx.newlyCounted.at(-1);
+    const streak = ctx.status.consecutiveFailures ?? 0;
+    if (last?.status?.phase === 'Failed' && streak >= 2)
+      ctx.notifications.push(
+        this.note(
+          ctx,
+          'RepeatedFailures',
+          'warning',
+          `${streak} runs failed in a row; the last: ${last.metadata.name}`,
+          {
+            run: last.metadata.name,
+          },
+        ),
+      );
+  }
+
+  /**
+   * One notification, its id stable for the fact it reports: the event, the
+   * target and the run (or another key), so whoever sends it twice sends the same id.
+   */
+  private note(
+    ctx: Ctx,
+    event: NotifyEvent,
+    severity: Notification['severity'],
+    message: string,
+    o: { id?: string; run?: string; url?: string },
+  ): Notification {
+    const { namespace, name } = ctx.target.metadata as { namespace: string; name: string };
+    return {
+      id: [event, namespace, name, o.id ?? o.run].filter(Boolean).join('/'),
+      event,
+      severity,
+      namespace,
+      target: name,
+      ...(o.run ? { run: o.run } : {}),
+      message: message.slice(0, 2000),
+      ...(o.url ? { url: o.url } : {}),
+      time: ctx.now.toISOString(),
+    };
   }
 }

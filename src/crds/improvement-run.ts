@@ -127,6 +127,15 @@ export const ImprovementRunStatus = Type.Object({
       ),
     }),
   ),
+  questionIssue: Type.Optional(
+    Type.Object(
+      { number: Type.Integer({ minimum: 1 }), url: Type.String({ maxLength: 2048 }) },
+      {
+        description:
+          'extension: the question issue this run opened or commented on to ask a human (after policy.maxConsecutiveFailures failures in a row).',
+      },
+    ),
+  ),
   failure: Type.Optional(
     Type.Object({
       reason: Type.String({

@@ -36,6 +36,14 @@ export const TARGET_PHASES = ['Idle', 'Running', 'Suspended', 'Stalled'] as cons
 export const RUN_RESULTS = ['Succeeded', 'NoChange', 'Failed'] as const;
 export const ROLLBACK_RESULTS = ['Succeeded', 'Failed'] as const;
 export const CIRCUIT_REASONS = ['ConsecutiveFailures'] as const;
+export const NOTIFY_EVENTS = [
+  'RunFailed',
+  'RepeatedFailures',
+  'QuestionIssueOpened',
+  'CircuitOpen',
+  'RollbackDone',
+] as const;
+export const NOTIFY_FORMATS = ['slack', 'generic'] as const;
 
 /** Git branch names: a conservative subset of what git-check-ref-format allows. */
 const BranchName = (def: string) =>
@@ -338,6 +346,45 @@ export const Merge = Type.Object(
   },
 );
 
+export const Notify = Type.Object(
+  {
+    webhooks: Type.Array(
+      Type.Object(
+        {
+          name: ObjectName({ description: 'Names the webhook in logs and metrics.' }),
+          urlSecretRef: SecretKeyRef(
+            'url',
+            'Secret key holding the webhook URL (it often carries a token: it never appears in a log or a payload).',
+          ),
+          format: StringEnum(NOTIFY_FORMATS, {
+            default: 'generic',
+            description:
+              'slack: a Slack-compatible {"text": ...} message. generic: JSON with id, event, severity, target, run and message, signed with HMAC-SHA256 (header X-Opencode-Signature-256: sha256=<hex>) when signingSecretRef is set.',
+          }),
+          signingSecretRef: Type.Optional(
+            SecretKeyRef('key', 'Secret key holding the HMAC key for the generic format.'),
+          ),
+          events: Type.Optional(
+            Type.Array(StringEnum(NOTIFY_EVENTS), {
+              maxItems: NOTIFY_EVENTS.length,
+              description: 'Send only these; default: all.',
+            }),
+          ),
+        },
+        cel({
+          rule: "!has(self.signingSecretRef) || self.format == 'generic'",
+          message: 'signingSecretRef signs the generic format only',
+        }),
+      ),
+      { minItems: 1, maxItems: 8 },
+    ),
+  },
+  {
+    description:
+      'extension: webhooks told when a run fails, failures repeat, a question issue opens, the circuit breaker opens, or a rollback is done. Delivery is at least once with retries; each payload carries a stable id (header X-Opencode-Event-Id) to drop duplicates by.',
+  },
+);
+
 export const ImprovementTargetSpec = Type.Object({
   repository: Repository,
   branches: Branches,
@@ -362,6 +409,7 @@ export const ImprovementTargetSpec = Type.Object({
   }),
   mergeMethod: StringEnum(MERGE_METHODS, { default: 'squash' }),
   merge: Merge,
+  notify: Type.Optional(Notify),
   concurrencyPolicy: StringEnum(CONCURRENCY_POLICIES, { default: 'Forbid' }),
   startingDeadlineSeconds: Type.Integer({
     default: 600,

@@ -46,6 +46,12 @@ export class OperatorMetrics {
     labelNames: [...TARGET, 'result'],
     registers: [this.registry],
   });
+  readonly notifications = new Counter({
+    name: 'opencode_notifications_total',
+    help: 'Webhook notification attempts by result: delivered, retried (an attempt failed, another follows), failed (given up).',
+    labelNames: [...TARGET, 'webhook', 'result'],
+    registers: [this.registry],
+  });
   readonly suspended = new Gauge({
     name: 'opencode_target_suspended',
     help: '1 while the target is suspended.',

@@ -18,6 +18,7 @@ import type { Executor } from '../controllers/executor.ts';
 import { JobExecutor, type Pod } from '../controllers/job-executor.ts';
 import { LABEL_MANAGED_BY, LABEL_RUN, MANAGED_BY } from '../controllers/job-builder.ts';
 import { WorkQueue } from '../controllers/queue.ts';
+import { Notifier, type DeliveryPolicy } from '../notify/notifier.ts';
 import { ForgeChecks, type ForgeFactory } from '../controllers/forge-checks.ts';
 import { RunReconciler } from '../controllers/run-reconciler.ts';
 import { TargetReconciler } from '../controllers/target-reconciler.ts';
@@ -58,6 +59,8 @@ export interface ManagerOptions {
   workers?: number;
   /** How long an image pull or a missing Secret may keep a runner pod from starting. */
   podStartGraceMs?: number;
+  /** Webhook delivery retries and timeouts (tests shorten them). */
+  notifyDelivery?: Partial<DeliveryPolicy>;
   /** Builds the executor; default: batch/v1 Jobs. */
   executor?: (ctx: {
     api: KubeApi;
@@ -104,6 +107,8 @@ export class Manager {
   private queue?: WorkQueue;
   private workersDone?: Promise<void>;
   private recorder?: EventRecorder;
+  /** Webhook deliveries (spec.notify); public so tests can wait for them. */
+  readonly notifier: Notifier;
   private elector?: LeaderElector;
   private servers: Server[] = [];
   private stopping = false;
@@ -164,6 +169,12 @@ export class Manager {
     )({ api: this.api, jobs: this.jobs, pods: this.pods, logger: opts.logger });
 
     this.forgeChecks = new ForgeChecks(this.api.core, opts.logger, opts.forgeFactory);
+    this.notifier = new Notifier({
+      core: this.api.core,
+      logger: opts.logger,
+      counter: this.metrics.notifications,
+      delivery: opts.notifyDelivery,
+    });
     this.targets.on((type, o) => {
       if (type === 'DELETED' && o.metadata.uid) this.forgeChecks.forget(o.metadata.uid);
       this.queue?.add(targetKey(o.metadata.namespace!, o.metadata.name));
@@ -280,6 +291,7 @@ export class Manager {
     const targets = new TargetReconciler({
       api: this.api,
       forge: this.forgeChecks,
+      notifier: this.notifier,
       forgePokes: this.forgePokes,
       onForgeCheckDone: (namespace, name) => this.queue?.add(targetKey(namespace, name)),
       launch: (target, run) => runs.launch(target, run),

@@ -205,7 +205,14 @@ export function readJobEnv(env: NodeJS.ProcessEnv = process.env): JobConfig {
   const host = env[JOB_ENV.ollamaHost];
   if (host && url(host)) throw new ConfigError(JOB_ENV.ollamaHost, url(host) ?? '');
   return {
-    target: { namespace: t.namespace as string, name: t.name as string, spec },
+    target: {
+      namespace: t.namespace as string,
+      name: t.name as string,
+      spec,
+      ...(typeof t.consecutiveFailures === 'number' && t.consecutiveFailures >= 0
+        ? { consecutiveFailures: t.consecutiveFailures }
+        : {}),
+    },
     run: { name: r.name as string, spec: runSpec as RunSpec },
     token,
     modelApiKey,

@@ -60,7 +60,7 @@ export type NoChangeReason = keyof typeof NO_CHANGE_REASONS;
 
 export type RunOutcome = Pick<
   ImprovementRunStatus,
-  'improvement' | 'tests' | 'branch' | 'commit' | 'pullRequest' | 'failure'
+  'improvement' | 'tests' | 'branch' | 'commit' | 'pullRequest' | 'failure' | 'questionIssue'
 > & {
   phase: OutcomePhase;
   /** Work-branch coverage after the run (percent), for the target's coverage trend. */

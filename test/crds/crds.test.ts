@@ -327,6 +327,33 @@ const invalidTargets: Array<[string, Record<string, unknown>, string]> = [
     'spec.runner.resources.limits.cpu',
   ],
   ['author email without @', { commitAuthor: { email: 'nobody' } }, 'spec.commitAuthor.email'],
+  [
+    'grace period in words',
+    { merge: { checkGracePeriod: 'a while' } },
+    'spec.merge.checkGracePeriod',
+  ],
+  [
+    'a Slack webhook with a signing key',
+    {
+      notify: {
+        webhooks: [
+          {
+            name: 'chat',
+            format: 'slack',
+            urlSecretRef: { name: 'hooks' },
+            signingSecretRef: { name: 'hooks' },
+          },
+        ],
+      },
+    },
+    'spec.notify.webhooks[0]',
+  ],
+  [
+    'an unknown notification event',
+    { notify: { webhooks: [{ name: 'x', urlSecretRef: { name: 'h' }, events: ['Everything'] }] } },
+    'spec.notify.webhooks[0].events[0]',
+  ],
+  ['notify without webhooks', { notify: { webhooks: [] } }, 'spec.notify.webhooks'],
 ];
 
 describe('admission refuses invalid ImprovementTargets', () => {

@@ -72,7 +72,13 @@ function withCi(forge: Forge, repo: string, state: 'pending' | 'success'): Forge
   });
 }
 
-async function run(repo: string, over: Record<string, unknown> = {}, ci?: 'pending' | 'success') {
+async function run(
+  repo: string,
+  over: Record<string, unknown> = {},
+  ci?: 'pending' | 'success',
+  /** The operator's count of failed runs in a row, as it passes it to a Job. */
+  consecutiveFailures?: number,
+) {
   const { logger, lines } = capturedLogger();
   const spec = targetSpec(sb.url, {
     repository: { provider: 'github', apiUrl: gh.url },
@@ -82,7 +88,7 @@ async function run(repo: string, over: Record<string, unknown> = {}, ci?: 'pendi
   const forge = forgeFor(repo, logger);
   const result = await runWorkflow(
     {
-      target: { name: 'demo', spec },
+      target: { name: 'demo', spec, consecutiveFailures },
       run: { name: 'demo-7', spec: { targetRef: { name: 'demo' }, trigger: 'schedule' } },
       workspace: sb.workspace,
       token: TOKEN,
@@ -248,6 +254,26 @@ describe('GitHub forge', () => {
     // Nothing but the state log reached the work branch, and no PR was opened.
     expect(sb.show('develop', 'src/math.js')).toBe(sb.show('main', 'src/math.js'));
     expect(gh.pulls('acme', repo)).toEqual([]);
+  });
+
+  it("counts failures from the operator's record, so an autonomous target asks a human too", async () => {
+    const repo = setup();
+    ollama.script([planFor(/^todo:src\/math\.js/), BREAKING_EDIT, BREAKING_EDIT]);
+    const over = {
+      branches: { strategy: 'autonomous' },
+      policy: { maxConsecutiveFailures: 3, rampUp: false },
+    };
+    // Autonomous runs never push their failure log: STATE.md on main says 0; the operator says 2.
+    const { outcome } = await run(repo, over, undefined, 2);
+    expect(outcome.failure?.reason).toBe('TestsFailed');
+    expect(outcome.message).toMatch(/3 failure\(s\) in a row; asked a human/);
+    const [issue] = gh.issues('acme', repo);
+    expect(issue).toMatchObject({ labels: ['opencode-question'], state: 'open' });
+    expect(outcome.questionIssue).toEqual({
+      number: issue!.number,
+      url: expect.stringContaining(`/issues/${issue!.number}`),
+    });
+    expect(sb.sha('develop')).toBeUndefined();
   });
 
   it('never writes the token into any file, log, status line or forge object', async () => {

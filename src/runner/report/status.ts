@@ -29,6 +29,7 @@ export function outcomeStatus(o: RunOutcome, completionTime: Date): ImprovementR
   if (o.commit) status.commit = o.commit;
   if (o.pullRequest) status.pullRequest = o.pullRequest;
   if (o.failure) status.failure = o.failure;
+  if (o.questionIssue) status.questionIssue = o.questionIssue;
   return JSON.parse(secrets.redact(JSON.stringify(status))) as ImprovementRunStatus;
 }
 

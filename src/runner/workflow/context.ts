@@ -26,7 +26,13 @@ export interface WorkflowDeps {
 }
 
 export interface WorkflowInput {
-  target: { namespace?: string; name: string; spec: ImprovementTargetSpec };
+  /** consecutiveFailures: the operator's count before this run, when it started the run. */
+  target: {
+    namespace?: string;
+    name: string;
+    spec: ImprovementTargetSpec;
+    consecutiveFailures?: number;
+  };
   run: { name: string; spec: ImprovementRunSpec };
   token?: string;
   /** Scratch directory; the clone goes into a fresh subdirectory. */

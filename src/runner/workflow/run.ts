@@ -76,7 +76,7 @@ async function improve(ctx: RunContext): Promise<RunOutcome> {
       await pushPendingState(ctx);
       return noChange(branch, attempt.reason, attempt.message, ctx);
     case 'failed': {
-      const { consecutiveFailures, askedHuman } = await recordFailure(
+      const { consecutiveFailures, askedHuman, questionIssue } = await recordFailure(
         ctx,
         'TestsFailed',
         attempt.message,
@@ -93,6 +93,7 @@ async function improve(ctx: RunContext): Promise<RunOutcome> {
         },
         tests: testsStatus(ctx, attempt.tests),
         coverage: ctx.baseline?.coverage,
+        ...(questionIssue ? { questionIssue } : {}),
         message: `${attempt.message}; ${consecutiveFailures} failure(s) in a row${askedHuman ? '; asked a human' : ''}`,
       };
     }
