@@ -30,6 +30,8 @@ export const REASON = {
   PriorityIssue: 'PriorityIssue',
   PullRequestMerged: 'PullRequestMerged',
   CircuitOpen: 'CircuitOpen',
+  AutoRevert: 'AutoRevert',
+  AutoRevertCapped: 'AutoRevertCapped',
   CircuitClosed: 'CircuitClosed',
   NotSuspended: 'NotSuspended',
   // The merge gate's transitions worth a line in `kubectl describe run`.

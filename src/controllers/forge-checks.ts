@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import type { CoreV1Api } from '@kubernetes/client-node';
 import { createForge } from '../forge/index.ts';
 import { advanceMerge, gateRecord, mergePolicyOf } from '../forge/merge-gate.ts';
+import { LABEL_AUTO_REVERT, judgeAfterMerge, type AfterMergeJudgement } from './self-heal.ts';
 import type { Forge } from '../forge/types.ts';
 import { parseDuration } from '../util/duration.ts';
 import { errorMessage } from '../util/errors.ts';
@@ -17,8 +18,10 @@ export interface ForgeObservation {
   /** Open issues with the priority label, oldest first. */
   priorityIssues: number[];
   openPullRequests: number;
-  /** Runs whose pull request is now merged, with when. */
-  merged: Array<{ run: ImprovementRun; mergedAt: string }>;
+  /** Runs whose pull request is now merged, with when (and the commit the merge made, when the gate merged it). */
+  merged: Array<{ run: ImprovementRun; mergedAt: string; mergeCommitSha?: string }>;
+  /** main's checks on merge commits being watched (self-heal). */
+  afterMerge: Array<{ run: ImprovementRun; sha: string; judgement: AfterMergeJudgement }>;
   /** Where the merge gate stands for each run's open pull request (autoMerge targets). */
   gates: Array<{ run: ImprovementRun; gate: RunGate }>;
   /** The gate asks to look again at this time (ms), before the next interval. */
@@ -147,6 +150,7 @@ export class ForgeChecks {
     let openPullRequests = 0;
     const merged: ForgeObservation['merged'] = [];
     const gates: ForgeObservation['gates'] = [];
+    const afterMerge: ForgeObservation['afterMerge'] = [];
     let recheckAt: number | undefined;
     if (forge.capabilities.pullRequests) {
       const strategy = target.spec.branches?.strategy ?? 'develop';
@@ -163,7 +167,11 @@ export class ForgeChecks {
         byNumber.set(n, [...(byNumber.get(n) ?? []), run]);
       }
       for (const [n, prRuns] of byNumber) {
-        if (target.spec.autoMerge !== false) {
+        // A rollback's revert pull request waits for a human, unless self-heal made it.
+        const gated = prRuns.every(
+          (r) => r.spec.trigger !== 'rollback' || r.metadata.labels?.[LABEL_AUTO_REVERT] === 'true',
+        );
+        if (target.spec.autoMerge !== false && gated) {
           // The merge gate finishes what the run started, as soon as it opens.
           const prior = prRuns.find((r) => r.status?.pullRequest?.gate?.headSeenAt)?.status
             ?.pullRequest?.gate;
@@ -181,7 +189,11 @@ export class ForgeChecks {
           for (const run of prRuns) {
             gates.push({ run, gate: gateRecord(step, run.status?.pullRequest?.gate, now) });
             if (step.state === 'Merged' && step.mergedAt)
-              merged.push({ run, mergedAt: step.mergedAt });
+              merged.push({
+                run,
+                mergedAt: step.mergedAt,
+                ...(step.mergeCommitSha ? { mergeCommitSha: step.mergeCommitSha } : {}),
+              });
           }
           continue;
         }
@@ -189,7 +201,66 @@ export class ForgeChecks {
         if (pr.merged && pr.mergedAt)
           for (const run of prRuns) merged.push({ run, mergedAt: pr.mergedAt });
       }
+      afterMerge.push(...(await this.watchMain(forge, target, runs, now)));
     }
-    return { priorityIssues, openPullRequests, merged, gates, ...(recheckAt ? { recheckAt } : {}) };
+    return {
+      priorityIssues,
+      openPullRequests,
+      merged,
+      gates,
+      afterMerge,
+      ...(recheckAt ? { recheckAt } : {}),
+    };
+  }
+
+  /**
+   * Self-heal's eyes: main's checks on each merge commit a bot's merge put
+   * there, until they are green, red, or the window has passed. One look per
+   * commit (the develop strategy's runs share one).
+   */
+  private async watchMain(
+    forge: Forge,
+    target: ImprovementTarget,
+    runs: ImprovementRun[],
+    now: Date,
+  ): Promise<ForgeObservation['afterMerge']> {
+    const policy = target.spec.policy?.autoRevert;
+    if (policy?.enabled === false) return [];
+    const windowMs = parseDuration(policy?.window ?? '2h');
+    const watched = runs.filter((r) => {
+      const pr = r.status?.pullRequest;
+      const done = ['Green', 'Red', 'Unknown'].includes(pr?.afterMerge?.state ?? '');
+      return (
+        pr?.merged && pr.mergeCommitSha && pr.mergedAt && !done && r.spec.trigger !== 'rollback'
+      );
+    });
+    const bySha = new Map<string, AfterMergeJudgement>();
+    const out: ForgeObservation['afterMerge'] = [];
+    for (const run of watched) {
+      const pr = run.status!.pullRequest!;
+      const sha = pr.mergeCommitSha!;
+      let judged = bySha.get(sha);
+      if (!judged) {
+        const verdict = await forge.checksState(sha);
+        const facts = {
+          verdict,
+          mergedAt: Date.parse(pr.mergedAt!),
+          now: now.getTime(),
+          windowMs,
+        };
+        if (verdict === 'failure') {
+          const commit = await forge.getCommit(sha);
+          const parent = commit.parents[0];
+          judged = judgeAfterMerge({
+            ...facts,
+            commitMessage: commit.message,
+            parentVerdict: parent ? await forge.checksState(parent) : 'none',
+          });
+        } else judged = judgeAfterMerge(facts);
+        bySha.set(sha, judged);
+      }
+      out.push({ run, sha, judgement: judged });
+    }
+    return out;
   }
 }

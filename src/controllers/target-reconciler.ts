@@ -27,9 +27,15 @@ import type { Logger } from '../util/logger.ts';
 import { RetryableError } from '../util/errors.ts';
 import { account, LABEL_COUNTED, LABEL_MERGE_COUNTED, runsToPrune } from './accounting.ts';
 import { nextCircuit } from './circuit-breaker.ts';
+import { LABEL_AUTO_REVERT, mayAutoRevert } from './self-heal.ts';
 import type { Notifier } from '../notify/notifier.ts';
 import type { Notification, NotifyEvent } from '../notify/payload.ts';
-import { ForgeChecks, parseInterval, type ForgeCheckResult } from './forge-checks.ts';
+import {
+  ForgeChecks,
+  parseInterval,
+  type ForgeCheckResult,
+  type ForgeObservation,
+} from './forge-checks.ts';
 import { CONDITION, REASON, setCondition } from './conditions.ts';
 import { PREPARE_MS, SecretChecks } from './secret-checks.ts';
 import type { WorkResult } from './queue.ts';
@@ -364,12 +370,13 @@ export class TargetReconciler {
     const seen = done.observation;
     ctx.status.openPullRequests = seen.openPullRequests;
     // The gate's standing, on each run it concerns; written when it changed. Only pullRequest's own fields are sent.
-    const mergedAt = new Map(seen.merged.map((m) => [m.run.metadata.name, m.mergedAt]));
+    const mergedBy = new Map(seen.merged.map((m) => [m.run.metadata.name, m]));
     const gated = new Set<string>();
     for (const { run, gate } of seen.gates) {
       gated.add(run.metadata.name);
       const before = run.status?.pullRequest?.gate;
-      const at = mergedAt.get(run.metadata.name);
+      const m = mergedBy.get(run.metadata.name);
+      const at = m?.mergedAt;
       if (
         !at &&
         before?.state === gate.state &&
@@ -378,7 +385,13 @@ export class TargetReconciler {
       )
         continue;
       await this.d.api.patchStatus('improvementruns', run.metadata.namespace!, run.metadata.name, {
-        status: { pullRequest: { gate, ...(at ? { merged: true, mergedAt: at } : {}) } },
+        status: {
+          pullRequest: {
+            gate,
+            ...(at ? { merged: true, mergedAt: at } : {}),
+            ...(m?.mergeCommitSha ? { mergeCommitSha: m.mergeCommitSha } : {}),
+          },
+        },
       });
       const reason = {
         Updating: REASON.MergeUpdating,
@@ -399,6 +412,7 @@ export class TargetReconciler {
         status: { pullRequest: { merged: true, mergedAt: at } },
       });
     }
+    await this.selfHeal(ctx, seen.afterMerge);
     if (seen.recheckAt)
       this.forgeRecheck.set(
         `${ctx.target.metadata.namespace}/${ctx.target.metadata.name}`,
@@ -416,6 +430,95 @@ export class TargetReconciler {
     state.handledIssues = [...(state.handledIssues ?? []), next].slice(-64);
     const msg = `issue #${next} carries the priority label: started a run`;
     void this.d.recorder.event(ctx.target, 'Normal', REASON.PriorityIssue, msg);
+  }
+
+  /**
+   * Records what main's checks said on each watched merge commit, and
+   * reverts the ones that turned it red: one rollback run per commit (its
+   * name is derived from the commit), within policy.autoRevert.maxPerDay; the
+   * circuit breaker then opens, so a human looks before the next run.
+   */
+  private async selfHeal(ctx: Ctx, looks: ForgeObservation['afterMerge']): Promise<void> {
+    const { namespace } = ctx.target.metadata as { namespace: string };
+    for (const { run, sha, judgement } of looks) {
+      const before = run.status?.pullRequest?.afterMerge;
+      if (judgement.revert && !(await this.autoRevert(ctx, run, sha))) continue; // retried at the next check
+      if (before?.state === judgement.state && before.message === judgement.message) continue;
+      await this.d.api.patchStatus('improvementruns', namespace, run.metadata.name, {
+        status: {
+          pullRequest: {
+            afterMerge: {
+              state: judgement.state,
+              message: judgement.message,
+              checkedAt: ctx.now.toISOString(),
+            },
+          },
+        },
+      });
+    }
+  }
+
+  /** Creates the rollback run for sha (once); false when it has to wait (an active run, the cap). */
+  private async autoRevert(ctx: Ctx, run: ImprovementRun, sha: string): Promise<boolean> {
+    const { target, status, now } = ctx;
+    const rollbackRun = requestedRunName(target.metadata.name, 'rollback', `auto-revert:${sha}`);
+    if (status.autoReverts?.some((a) => a.commit === sha)) return true;
+    const labels = { namespace: target.metadata.namespace!, target: target.metadata.name };
+    const short = sha.slice(0, 7);
+    const maxPerDay = target.spec.policy?.autoRevert?.maxPerDay ?? 1;
+    if (!mayAutoRevert(status.autoReverts, now, maxPerDay)) {
+      const message = `main turned red with ${short} (run ${run.metadata.name}), but ${maxPerDay} automatic revert(s) in 24 hours is the cap (policy.autoRevert.maxPerDay): a human has to revert it`;
+      void this.d.recorder.event(target, 'Warning', REASON.AutoRevertCapped, message);
+      ctx.notifications.push(
+        this.note(ctx, 'AutoRevert', 'warning', message, { id: sha, run: run.metadata.name }),
+      );
+      this.openCircuit(ctx, message);
+      return true;
+    }
+    if (!ctx.runs.some((r) => r.metadata.name === rollbackRun)) {
+      if (!(await this.makeRoom(ctx, `automatic revert of ${short}`))) return false;
+      await this.createRun(
+        ctx,
+        rollbackRun,
+        {
+          trigger: 'rollback',
+          scheduledTime: now.toISOString(),
+          rollback: { id: `auto-revert-${sha.slice(0, 12)}`, commit: sha },
+        },
+        { [LABEL_AUTO_REVERT]: 'true' },
+      );
+    }
+    status.autoReverts = [
+      ...(status.autoReverts ?? []),
+      { run: run.metadata.name, commit: sha, rollbackRun, time: now.toISOString() },
+    ].slice(-32);
+    ctx.mustWrite = true;
+    this.d.metrics.autoReverts.inc(labels);
+    const message = `main turned red with ${short} (run ${run.metadata.name}): run ${rollbackRun} reverts it through a pull request the merge gate merges`;
+    void this.d.recorder.event(target, 'Warning', REASON.AutoRevert, message);
+    ctx.notifications.push(
+      this.note(ctx, 'AutoRevert', 'warning', message, { id: sha, run: run.metadata.name }),
+    );
+    this.openCircuit(
+      ctx,
+      `${message}; new runs wait for a human (kubectl improve resume ${target.metadata.name})`,
+    );
+    return true;
+  }
+
+  private openCircuit(ctx: Ctx, message: string): void {
+    if (ctx.status.circuit?.open) return;
+    const openedAt = ctx.now.toISOString();
+    ctx.status.circuit = {
+      ...ctx.status.circuit,
+      open: true,
+      reason: 'AutoRevert',
+      message: message.slice(0, 1024),
+      openedAt,
+    };
+    ctx.mustWrite = true;
+    void this.d.recorder.event(ctx.target, 'Warning', REASON.CircuitOpen, message);
+    ctx.notifications.push(this.note(ctx, 'CircuitOpen', 'warning', message, { id: openedAt }));
   }
 
   private async circuitBreaker(ctx: Ctx): Promise<void> {
@@ -525,7 +628,12 @@ export class TargetReconciler {
   }
 
   /** Creates the run and launches it; false when it already existed (another pass or replica made it). */
-  private async createRun(ctx: Ctx, name: string, spec: Record<string, unknown>): Promise<boolean> {
+  private async createRun(
+    ctx: Ctx,
+    name: string,
+    spec: Record<string, unknown>,
+    labels: Record<string, string> = {},
+  ): Promise<boolean> {
     const { metadata } = ctx.target;
     const body = {
       apiVersion: API_VERSION,
@@ -533,7 +641,7 @@ export class TargetReconciler {
       metadata: {
         name,
         namespace: metadata.namespace,
-        labels: { [LABEL_TARGET]: metadata.name },
+        labels: { ...labels, [LABEL_TARGET]: metadata.name },
         ownerReferences: [
           {
             apiVersion: API_VERSION,
@@ -693,6 +801,8 @@ export class TargetReconciler {
     status.observedGeneration = gen;
     this.d.metrics.suspended.set(labels, this.paused(ctx) ? 1 : 0);
     this.d.metrics.circuitOpen.set(labels, status.circuit?.open ? 1 : 0);
+    // A counter series from 0, so increase() (and the alert) sees the first revert.
+    this.d.metrics.autoReverts.inc(labels, 0);
     this.d.metrics.stalled.set(labels, ctx.stalled ? 1 : 0);
     this.d.metrics.consecutiveFailures.set(labels, status.consecutiveFailures ?? 0);
     if (status.coverage?.current !== undefined)

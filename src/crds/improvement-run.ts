@@ -7,6 +7,7 @@ import { IMPROVEMENT_TYPES, Rollback } from './improvement-target.ts';
 export const TRIGGERS = ['schedule', 'manual', 'priority-issue', 'rollback'] as const;
 export const RUN_PHASES = ['Pending', 'Running', 'Succeeded', 'NoChange', 'Failed'] as const;
 export const PRIORITIES = ['P0', 'P1', 'P2', 'P3'] as const;
+export const AFTER_MERGE_STATES = ['Pending', 'Green', 'Red', 'Unknown'] as const;
 export const MERGE_GATE_STATES = [
   'Waiting',
   'Updating',
@@ -109,6 +110,20 @@ export const ImprovementRunStatus = Type.Object({
       merged: Type.Optional(Type.Boolean()),
       mergedAt: Type.Optional(
         Type.Unsafe<string | null>({ type: 'string', format: 'date-time', nullable: true }),
+      ),
+      mergeCommitSha: Type.Optional(Type.String({ maxLength: 64 })),
+      afterMerge: Type.Optional(
+        Type.Object(
+          {
+            state: StringEnum(AFTER_MERGE_STATES),
+            message: Type.Optional(Type.String({ maxLength: 1024 })),
+            checkedAt: Type.Optional(DateTime()),
+          },
+          {
+            description:
+              "extension: main's checks on the merge commit, watched for policy.autoRevert.window after the merge (self-heal). Red means they failed there.",
+          },
+        ),
       ),
       gate: Type.Optional(
         Type.Object(

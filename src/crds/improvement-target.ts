@@ -35,12 +35,13 @@ export const IMPROVEMENT_TYPES = [
 export const TARGET_PHASES = ['Idle', 'Running', 'Suspended', 'Stalled'] as const;
 export const RUN_RESULTS = ['Succeeded', 'NoChange', 'Failed'] as const;
 export const ROLLBACK_RESULTS = ['Succeeded', 'Failed'] as const;
-export const CIRCUIT_REASONS = ['ConsecutiveFailures'] as const;
+export const CIRCUIT_REASONS = ['ConsecutiveFailures', 'AutoRevert'] as const;
 export const NOTIFY_EVENTS = [
   'RunFailed',
   'RepeatedFailures',
   'QuestionIssueOpened',
   'CircuitOpen',
+  'AutoRevert',
   'RollbackDone',
 ] as const;
 export const NOTIFY_FORMATS = ['slack', 'generic'] as const;
@@ -255,6 +256,27 @@ export const Policy = Type.Object(
       description:
         'extension: after this many failed runs in a row the runner asks a human through a question issue, and the circuit breaker stops new runs until `kubectl improve resume`.',
     }),
+    autoRevert: Type.Object(
+      {
+        enabled: Type.Boolean({ default: true }),
+        window: Type.String({
+          default: '2h',
+          pattern: '^([0-9]+(s|m|h))+$',
+          description: "How long after a merge main's checks on the merge commit are watched.",
+        }),
+        maxPerDay: Type.Integer({
+          default: 1,
+          minimum: 0,
+          maximum: 20,
+          description: 'At most this many automatic reverts per target in 24 hours.',
+        }),
+      },
+      {
+        default: {},
+        description:
+          "extension: self-heal. When main's checks fail on the commit a bot's merge put there, and they had not failed on its parent, a rollback run reverts that commit through a pull request the merge gate merges; the circuit breaker then opens. A commit whose message carries NOAUTOREVERT=true is left alone; a human's commit is never watched.",
+      },
+    ),
   },
   { default: {} },
 );
@@ -523,6 +545,21 @@ export const ImprovementTargetStatus = Type.Object({
       description:
         'extension: the existing runs already added to totals (and `merged:<run>` for their merges), so each is counted exactly once; a run leaves the list when it is deleted.',
     }),
+  ),
+  autoReverts: Type.Optional(
+    Type.Array(
+      Type.Object({
+        run: Type.String({ description: 'The run whose merge turned main red.' }),
+        commit: Type.String({ maxLength: 64 }),
+        rollbackRun: Type.String(),
+        time: DateTime(),
+      }),
+      {
+        maxItems: 32,
+        description:
+          'extension: automatic reverts (self-heal), newest last; the per-day cap counts them.',
+      },
+    ),
   ),
   circuit: Type.Optional(
     Type.Object(

@@ -9,6 +9,7 @@ const facts = (over: Partial<MergeFacts> = {}): MergeFacts => ({
   state: 'open',
   merged: false,
   mergedAt: null,
+  mergeCommitSha: null,
   headSha: 'a'.repeat(40),
   base: 'main',
   mergeable: true,

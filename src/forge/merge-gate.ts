@@ -116,6 +116,7 @@ export interface GateStep {
   /** When headSha was first seen (ms): carry it into the next step. */
   headSeenAt: number;
   mergedAt?: string | null;
+  mergeCommitSha?: string | null;
   /** Look again no later than this (ms), when the gate knows. */
   recheckAt?: number;
 }
@@ -140,7 +141,11 @@ export async function advanceMerge(
   });
   switch (d.action) {
     case 'done':
-      return step(d.state, d.message, d.state === 'Merged' ? { mergedAt: f.mergedAt } : {});
+      return step(
+        d.state,
+        d.message,
+        d.state === 'Merged' ? { mergedAt: f.mergedAt, mergeCommitSha: f.mergeCommitSha } : {},
+      );
     case 'blocked':
       return step('Blocked', d.message);
     case 'wait':
@@ -161,7 +166,10 @@ export async function advanceMerge(
       if ((await forge.merge(number, policy.method, f.headSha)) === 'refused')
         return step('Waiting', `the forge refused the merge of ${short(f.headSha)}; trying again`);
       const after = await forge.mergeFacts(number);
-      return step('Merged', d.message, { mergedAt: after.mergedAt ?? new Date(now).toISOString() });
+      return step('Merged', d.message, {
+        mergedAt: after.mergedAt ?? new Date(now).toISOString(),
+        mergeCommitSha: after.mergeCommitSha,
+      });
     }
   }
 }

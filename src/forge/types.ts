@@ -23,6 +23,12 @@ export interface ForgePullRequest {
   title: string;
 }
 
+export interface ForgeCommit {
+  sha: string;
+  parents: string[];
+  message: string;
+}
+
 export type ChecksState = 'success' | 'pending' | 'failure' | 'none';
 export type CheckVerdict = 'success' | 'pending' | 'failure';
 
@@ -38,6 +44,8 @@ export interface MergeFacts {
   state: 'open' | 'closed';
   merged: boolean;
   mergedAt: string | null;
+  /** The commit the merge put on base (merge, squash or last rebased commit). */
+  mergeCommitSha: string | null;
   headSha: string;
   base: string;
   /** null while the forge is still computing it; false on conflicts. */
@@ -75,6 +83,8 @@ export interface Forge {
   getPullRequest(number: number): Promise<ForgePullRequest>;
   /** Combined commit statuses and check runs for a ref. */
   checksState(ref: string): Promise<ChecksState>;
+  /** A commit's parents and message. */
+  getCommit(sha: string): Promise<ForgeCommit>;
   /** The facts the merge gate decides on (pull request, base's protection, head's checks). */
   mergeFacts(number: number): Promise<MergeFacts>;
   /** Merges exactly headSha; refused when the head moved or the platform will not. */

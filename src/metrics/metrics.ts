@@ -46,6 +46,12 @@ export class OperatorMetrics {
     labelNames: [...TARGET, 'result'],
     registers: [this.registry],
   });
+  readonly autoReverts = new Counter({
+    name: 'opencode_auto_reverts_total',
+    help: 'Automatic reverts started because main turned red with a bot merge (self-heal).',
+    labelNames: TARGET,
+    registers: [this.registry],
+  });
   readonly notifications = new Counter({
     name: 'opencode_notifications_total',
     help: 'Webhook notification attempts by result: delivered, retried (an attempt failed, another follows), failed (given up).',

@@ -223,6 +223,7 @@ describe('dashboard on a running operator that has done runs', () => {
       'Targets suspended',
       'Open pull requests',
       'Circuit breaker open (stopped after repeated failures)',
+      'Automatic reverts (main turned red)',
     ])
       expect(titles).toContain(want);
     expect(dashboard.uid).toBe('opencode-operator');

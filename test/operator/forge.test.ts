@@ -95,6 +95,15 @@ async function succeedWithPullRequest(
   ]);
 }
 
+/** Moves the clock by ms and waits for the target's next forge check. */
+async function checkTargetAfter(target: string, ms: number): Promise<void> {
+  const checked = async () =>
+    (await getTarget(ns(), target)).status?.forge?.lastCheckTime as string;
+  const before = await checked();
+  await moveClock(manager, clock, new Date(clock.now().getTime() + ms));
+  await waitFor(async () => (await checked()) !== before, { what: `a forge check of ${target}` });
+}
+
 describe('priority issues', () => {
   test('a new priority issue starts one run within the interval; a question never does', async () => {
     gh.addIssue('acme', 'svc', {
@@ -191,13 +200,7 @@ describe('merge gate', () => {
         repo: { bareRepoPath: repo.bare, allowAutoMerge: false },
         spec: { merge: { checkGracePeriod: '30s' }, mergeMethod: 'merge' },
       });
-      const checked = async () =>
-        (await getTarget(ns(), 'gated')).status?.forge?.lastCheckTime as string;
-      const checkAfter = async (ms: number) => {
-        const before = await checked();
-        await moveClock(manager, clock, new Date(clock.now().getTime() + ms));
-        await waitFor(async () => (await checked()) !== before, { what: 'a forge check' });
-      };
+      const checkAfter = (ms: number) => checkTargetAfter('gated', ms);
       const gateOf = async () =>
         (await listRuns(ns())).find((r) => r.metadata.name === 'gated-done-1')?.status?.pullRequest;
       const forge = forgeFor('gated');
@@ -235,6 +238,133 @@ describe('merge gate', () => {
       expect(done).toMatchObject({ merged: true, gate: { state: 'Merged' } });
       expect(mergeCalls()).toHaveLength(1);
       expect(repo.bareGit('show', 'main:a.txt')).toBe('one');
+      expect(gh.violations).toEqual([]);
+    } finally {
+      repo.cleanup();
+    }
+  });
+});
+
+describe('self-heal', () => {
+  test('a merge that turns main red is reverted once by a rollback run the gate merges; the circuit opens; the cap holds', async () => {
+    const repo = createBareRepo();
+    repo.commit('develop', 'a.txt', 'one\n', 'feat: one');
+    try {
+      await createDoubleTarget(gh, {
+        namespace: ns(),
+        name: 'healer',
+        token: TOKEN,
+        forgeCheckInterval: '5m',
+        repo: { bareRepoPath: repo.bare, allowAutoMerge: false },
+        spec: {
+          mergeMethod: 'merge',
+          merge: { checkGracePeriod: '0', requireChecks: false },
+          policy: { autoRevert: { maxPerDay: 1 } },
+        },
+      });
+      const forge = forgeFor('healer');
+      const target = await getTarget(ns(), 'healer');
+      const check = () => checkTargetAfter('healer', 5 * 60_000 + 1000);
+      const runNamed = async (name: string) =>
+        (await listRuns(ns())).find((r) => r.metadata.name === name);
+      const mergedRun = async (name: string, head: string) => {
+        const pr = await forge.createOrUpdatePullRequest({
+          head,
+          base: 'main',
+          title: head,
+          body: 'x',
+        });
+        await createOwnedRun(ns(), target, name, { trigger: 'manual' });
+        await succeedWithPullRequest(name, pr, clock.now().toISOString(), pr.headSha);
+        await check();
+        return waitFor(
+          async () => {
+            const pr = (await runNamed(name))?.status?.pullRequest;
+            return pr?.merged && pr.mergeCommitSha ? pr : undefined;
+          },
+          { what: `${name} merged by the gate` },
+        );
+      };
+
+      // 1. The gate merges; main's checks then fail on the merge commit, and not on its parent.
+      const first = await mergedRun('healer-done-1', 'develop');
+      const mainBefore = repo.bareGit('rev-parse', `${first.mergeCommitSha}^1`);
+      gh.setCommitStatus('acme', 'healer', mainBefore, 'success', 'ci');
+      gh.setCommitStatus('acme', 'healer', first.mergeCommitSha, 'failure', 'ci');
+      await check();
+      const healed = await waitFor(
+        async () => {
+          const t = await getTarget(ns(), 'healer');
+          return t.status?.autoReverts?.length ? t : undefined;
+        },
+        { what: 'an automatic revert recorded' },
+      );
+      const [revert] = healed.status.autoReverts;
+      expect(revert).toMatchObject({ run: 'healer-done-1', commit: first.mergeCommitSha });
+      const rollback = await runNamed(revert.rollbackRun);
+      expect(rollback.spec).toMatchObject({
+        trigger: 'rollback',
+        rollback: { commit: first.mergeCommitSha },
+      });
+      expect(rollback.metadata.labels['opencode.dev/auto-revert']).toBe('true');
+      expect(healed.status.circuit).toMatchObject({ open: true, reason: 'AutoRevert' });
+      await waitFor(
+        async () =>
+          (await events(ns(), 'AutoRevert')).some((e) => e.involvedObject.name === 'healer'),
+        { what: 'AutoRevert event' },
+      );
+      expect(
+        await manager.metrics.registry.getSingleMetricAsString('opencode_auto_reverts_total'),
+      ).toContain(`opencode_auto_reverts_total{namespace="${ns()}",target="healer"} 1`);
+      expect((await runNamed('healer-done-1')).status.pullRequest.afterMerge).toMatchObject({
+        state: 'Red',
+      });
+
+      // 2. The rollback run's revert pull request (as its runner opens it) is merged by the gate.
+      repo.git('fetch', '-q', 'origin');
+      repo.git('checkout', '-q', '-B', 'revert/x', 'origin/main');
+      repo.commit('revert/x', 'a.txt', 'reverted\n', 'Revert "feat: one"');
+      const revertPr = await forge.createOrUpdatePullRequest({
+        head: 'revert/x',
+        base: 'main',
+        title: 'Revert',
+        body: 'x',
+      });
+      await succeedWithPullRequest(
+        revert.rollbackRun,
+        revertPr,
+        clock.now().toISOString(),
+        revertPr.headSha,
+      );
+      await check();
+      await waitFor(async () => (await runNamed(revert.rollbackRun))?.status?.pullRequest?.merged, {
+        what: 'the revert merged by the gate',
+      });
+      // It reverts the bad merge: no second rollback run, however many checks pass.
+      await check();
+      const rollbacks = (await listRuns(ns())).filter(
+        (r) => r.spec.targetRef.name === 'healer' && r.spec.trigger === 'rollback',
+      );
+      expect(rollbacks).toHaveLength(1);
+
+      // 3. Another red merge the same day: over the cap, a human has to act.
+      repo.git('fetch', '-q', 'origin');
+      repo.git('checkout', '-q', '-B', 'feature2', 'origin/main');
+      repo.commit('feature2', 'b.txt', 'two\n', 'feat: two');
+      const second = await mergedRun('healer-done-2', 'feature2');
+      gh.setCommitStatus('acme', 'healer', second.mergeCommitSha, 'failure', 'ci');
+      await check();
+      await waitFor(
+        async () =>
+          (await events(ns(), 'AutoRevertCapped')).some((e) => e.involvedObject.name === 'healer'),
+        { what: 'AutoRevertCapped event' },
+      );
+      expect((await getTarget(ns(), 'healer')).status.autoReverts).toHaveLength(1);
+      expect(
+        (await listRuns(ns())).filter(
+          (r) => r.spec.targetRef.name === 'healer' && r.spec.trigger === 'rollback',
+        ),
+      ).toHaveLength(1);
       expect(gh.violations).toEqual([]);
     } finally {
       repo.cleanup();

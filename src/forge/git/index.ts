@@ -36,6 +36,9 @@ export class PlainGitForge implements Forge {
   async getPullRequest(): Promise<ForgePullRequest> {
     return this.unsupported('Reading a pull request');
   }
+  async getCommit(): Promise<never> {
+    return this.unsupported('Reading a commit through a forge API');
+  }
   async mergeFacts(): Promise<never> {
     return this.unsupported('Reading a pull request');
   }

@@ -3,6 +3,7 @@ import type {
   ChecksState,
   Forge,
   ForgeCapabilities,
+  ForgeCommit,
   ForgeIssue,
   ForgePullRequest,
   MergeFacts,
@@ -25,6 +26,7 @@ interface GtIssue {
 }
 interface GtPull {
   number: number;
+  merge_commit_sha?: string | null;
   title: string;
   html_url: string;
   state: string;
@@ -183,6 +185,23 @@ export class GiteaForge implements Forge {
     });
   }
 
+  getCommit(sha: string): Promise<ForgeCommit> {
+    return this.call('read commit', async () => {
+      const { data } = await this.client.request<{
+        sha: string;
+        parents: Array<{ sha: string }> | null;
+        commit: { message: string };
+      }>('GET', `${this.repoPath}/git/commits/${encodeURIComponent(sha)}`, {
+        query: { stat: false, verification: false, files: false },
+      });
+      return {
+        sha: data.sha,
+        parents: (data.parents ?? []).map((p) => p.sha),
+        message: data.commit.message,
+      };
+    });
+  }
+
   mergeFacts(number: number): Promise<MergeFacts> {
     return this.call('read merge facts', async () => {
       const pull = await this.getPull(number);
@@ -192,6 +211,7 @@ export class GiteaForge implements Forge {
         state: pull.state === 'open' ? 'open' : 'closed',
         merged: pull.merged,
         mergedAt: pull.merged_at,
+        mergeCommitSha: pull.merge_commit_sha ?? null,
         headSha: pull.head.sha,
         base,
         mergeable: pull.mergeable,

@@ -20,6 +20,7 @@ export interface GhPull {
   title: string;
   merged?: boolean;
   merged_at: string | null;
+  merge_commit_sha?: string | null;
   mergeable?: boolean | null;
   auto_merge?: unknown;
   head: { ref: string; sha: string; repo: { full_name: string } | null };

@@ -3,6 +3,7 @@ import type {
   ChecksState,
   Forge,
   ForgeCapabilities,
+  ForgeCommit,
   ForgeIssue,
   ForgePullRequest,
   MergeFacts,
@@ -178,6 +179,20 @@ export class GitHubForge implements Forge {
     return reportedChecks(combined.data.statuses, runs.data.check_runs);
   }
 
+  getCommit(sha: string): Promise<ForgeCommit> {
+    return this.call('read commit', async () => {
+      const { data } = await this.client.request('GET /repos/{owner}/{repo}/commits/{ref}', {
+        ...this.ids,
+        ref: sha,
+      });
+      return {
+        sha: data.sha,
+        parents: data.parents.map((p: { sha: string }) => p.sha),
+        message: data.commit.message,
+      };
+    });
+  }
+
   mergeFacts(number: number): Promise<MergeFacts> {
     return this.call('read merge facts', async () => {
       const pull = await this.getPull(number);
@@ -187,6 +202,7 @@ export class GitHubForge implements Forge {
         state: pull.state === 'open' ? 'open' : 'closed',
         merged: pull.merged ?? pull.merged_at !== null,
         mergedAt: pull.merged_at,
+        mergeCommitSha: pull.merge_commit_sha ?? null,
         headSha: pull.head.sha,
         base,
         mergeable: pull.mergeable ?? null,

@@ -93,6 +93,7 @@ export async function publish(
   let merged = false;
   let mergedAt: string | null = null;
   let gate: ReturnType<typeof gateRecord> | undefined;
+  let mergeCommitSha: string | undefined;
   if (spec.autoMerge && pr) {
     // The gate decides; right after the push it usually waits for checks, and the operator's forge check finishes the merge.
     const now = deps.now?.() ?? new Date();
@@ -107,6 +108,7 @@ export async function publish(
     gate = gateRecord(step, undefined, now);
     merged = step.state === 'Merged';
     mergedAt = step.mergedAt ?? null;
+    mergeCommitSha = step.mergeCommitSha ?? undefined;
   } else if (spec.autoMerge && !deps.forge.capabilities.pullRequests) {
     merged = await fastForwardMain(ctx);
     if (merged) mergedAt = (deps.now?.() ?? new Date()).toISOString();
@@ -133,6 +135,7 @@ export async function publish(
             url: pr.url,
             merged,
             mergedAt,
+            ...(mergeCommitSha ? { mergeCommitSha } : {}),
             ...(gate ? { gate } : {}),
           },
         }

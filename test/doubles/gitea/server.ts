@@ -5,6 +5,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { createHash } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import {
+  commitInfo,
   countCommits,
   isMergeable,
   mergeBaseIntoHead,
@@ -464,6 +465,30 @@ export async function startGiteaDouble(opts: { token?: string } = {}): Promise<G
         return doMerge(r, pr, style)
           ? [200, undefined]
           : [405, { message: 'merge conflict', url: base }];
+      },
+    ],
+    [
+      'GET',
+      '/repos/{owner}/{repo}/git/commits/{sha}',
+      (r, p) => {
+        const info = r.bare ? commitInfo(r.bare, p.sha ?? '') : undefined;
+        if (!info) return [404, { message: 'commit does not exist', url: base }];
+        return [
+          200,
+          {
+            url: `${base}/api/v1/repos/${r.owner}/${r.name}/git/commits/${p.sha}`,
+            sha: p.sha,
+            created: now(),
+            html_url: `${base}/${r.owner}/${r.name}/commit/${p.sha}`,
+            commit: { message: info.message, url: '', author: null, committer: null, tree: null },
+            author: null,
+            committer: null,
+            parents: info.parents.map((sha) => ({ sha, url: '', created: now() })),
+            files: null,
+            stats: null,
+          },
+          'commit',
+        ];
       },
     ],
     [

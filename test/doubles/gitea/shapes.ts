@@ -108,6 +108,7 @@ export const REQUESTS: Record<string, RequestSpec> = {
   'POST /repos/{owner}/{repo}/pulls/{index}/update': { query: ['style'] },
   'GET /repos/{owner}/{repo}/compare/{basehead}': { query: [] },
   'GET /repos/{owner}/{repo}/branch_protections': { query: [] },
+  'GET /repos/{owner}/{repo}/git/commits/{sha}': { query: ['stat', 'verification', 'files'] },
   'POST /repos/{owner}/{repo}/pulls/{index}/merge': {
     query: [],
     body: {
@@ -235,6 +236,7 @@ export const STRUCT_FIELDS: Record<string, string[]> = {
   ],
   branch: ['label', 'ref', 'sha', 'repo_id', 'repo'],
   compare: ['total_commits', 'commits'],
+  commit: ['url', 'sha', 'created', 'html_url', 'commit', 'author', 'committer', 'parents'],
   protection: [
     'branch_name',
     'rule_name',

@@ -297,14 +297,20 @@ export class Fixtures {
     });
   }
 
-  commit(r: RepoState, sha: string): Json {
+  commit(r: RepoState, sha: string, info?: { parents: string[]; message: string }): Json {
+    const sample = this.from('commit', {}) as { commit: Json };
     return this.from('commit', {
       sha,
       node_id: nodeId('C', parseInt(sha.slice(0, 8), 16) || 1),
       url: this.api(r, `/commits/${sha}`),
       html_url: this.web(r, `/commit/${sha}`),
       comments_url: this.api(r, `/commits/${sha}/comments`),
-      parents: [],
+      parents: (info?.parents ?? []).map((p) => ({
+        sha: p,
+        url: this.api(r, `/commits/${p}`),
+        html_url: this.web(r, `/commit/${p}`),
+      })),
+      commit: { ...sample.commit, message: info?.message ?? '' },
     });
   }
 

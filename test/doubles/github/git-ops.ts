@@ -129,3 +129,16 @@ export function mergeBaseIntoHead(
   git(bare, ['update-ref', `refs/heads/${input.head}`, sha, headSha]);
   return { ok: true, sha };
 }
+
+/** A commit's parents and message, or undefined when the repository lacks it. */
+export function commitInfo(
+  bare: string,
+  sha: string,
+): { parents: string[]; message: string } | undefined {
+  const r = spawnSync('git', ['--git-dir', bare, 'show', '-s', '--format=%P%n%B', sha], {
+    encoding: 'utf8',
+  });
+  if (r.status !== 0) return undefined;
+  const [parents = '', ...message] = r.stdout.split('\n');
+  return { parents: parents.split(' ').filter(Boolean), message: message.join('\n').trimEnd() };
+}

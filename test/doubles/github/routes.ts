@@ -38,6 +38,7 @@ export interface DoubleOps {
     head: string,
   ): { behindBy: number; aheadBy: number; mergeBase: string } | undefined;
   updateBranch(r: RepoState, p: PullRecord, expectedHeadSha?: string): RouteResult;
+  commitInfo(r: RepoState, sha: string): { parents: string[]; message: string } | undefined;
   merge(
     r: RepoState,
     p: PullRecord,
@@ -307,6 +308,15 @@ export const ROUTES: Route[] = [
       const expected =
         typeof ctx.body?.expected_head_sha === 'string' ? ctx.body.expected_head_sha : undefined;
       return ctx.ops.updateBranch(ctx.repo, p, expected);
+    },
+  },
+  {
+    method: 'GET',
+    template: '/repos/{owner}/{repo}/commits/{ref}',
+    handle: ({ repo, params, fx, ops }) => {
+      const sha = ops.resolveSha(repo, params.ref ?? '');
+      const info = ops.commitInfo(repo, sha);
+      return info ? { status: 200, body: fx.commit(repo, sha, info) } : notFound();
     },
   },
 ];

@@ -9,7 +9,14 @@ import type { AddressInfo } from 'node:net';
 import { githubOpenApi } from './openapi.ts';
 import { Fixtures } from './fixtures.ts';
 import { ROUTES, notFound, type DoubleOps, type RouteResult } from './routes.ts';
-import { countCommits, isMergeable, mergeBaseIntoHead, mergeInBare, revParse } from './git-ops.ts';
+import {
+  commitInfo,
+  countCommits,
+  isMergeable,
+  mergeBaseIntoHead,
+  mergeInBare,
+  revParse,
+} from './git-ops.ts';
 import { handleGraphql } from './graphql.ts';
 import {
   now,
@@ -168,6 +175,8 @@ export async function startGitHubDouble(
         mergeBase: mb.stdout.trim(),
       };
     },
+    commitInfo: (r, sha) =>
+      r.bareRepoPath ? commitInfo(r.bareRepoPath, sha) : { parents: [], message: '' },
     updateBranch: (r, p, expected) => {
       const unprocessable = (message: string): RouteResult => ({
         status: 422,
