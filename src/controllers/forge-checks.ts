@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { CoreV1Api } from '@kubernetes/client-node';
 import { createForge } from '../forge/index.ts';
-import { advanceMerge, gateRecord, mergePolicyOf } from '../forge/merge-gate.ts';
+import { advanceMerge, gateRecord, mergePolicyOf, needsApproval } from '../forge/merge-gate.ts';
 import { LABEL_AUTO_REVERT, judgeAfterMerge, type AfterMergeJudgement } from './self-heal.ts';
 import type { Forge } from '../forge/types.ts';
 import { parseDuration } from '../util/duration.ts';
@@ -178,12 +178,16 @@ export class ForgeChecks {
           const seen = prior?.headSha
             ? { headSha: prior.headSha, at: Date.parse(prior.headSeenAt!) }
             : undefined;
+          const approval = prRuns.some((r) =>
+            needsApproval(target.spec.policy?.requireApproval, r.status?.improvement),
+          );
           const step = await advanceMerge(
             forge,
             n,
             mergePolicyOf(target.spec),
             seen,
             now.getTime(),
+            approval,
           );
           if (step.recheckAt) recheckAt = Math.min(recheckAt ?? Infinity, step.recheckAt);
           for (const run of prRuns) {

@@ -697,6 +697,27 @@ export class TargetReconciler {
       .sort();
     status.activeRuns = active.slice(0, 16);
     if (!active.length) delete status.activeRuns;
+    const waiting = new Map<
+      number,
+      NonNullable<ImprovementTargetStatus['awaitingApproval']>[number]
+    >();
+    for (const r of ctx.runs) {
+      const pr = r.status?.pullRequest;
+      if (
+        pr?.number &&
+        !pr.merged &&
+        pr.gate?.state === 'AwaitingApproval' &&
+        !waiting.has(pr.number)
+      )
+        waiting.set(pr.number, {
+          run: r.metadata.name,
+          pullRequest: pr.number,
+          ...(pr.url ? { url: pr.url } : {}),
+          ...(pr.gate.lastTransitionTime ? { since: pr.gate.lastTransitionTime } : {}),
+        });
+    }
+    status.awaitingApproval = [...waiting.values()].slice(0, 16);
+    if (!waiting.size) delete status.awaitingApproval;
     let c = status.conditions;
     if (ctx.stalled) {
       c = setCondition(c, { type: CONDITION.Stalled, status: 'True', ...ctx.stalled }, now, gen);
@@ -801,6 +822,7 @@ export class TargetReconciler {
     status.observedGeneration = gen;
     this.d.metrics.suspended.set(labels, this.paused(ctx) ? 1 : 0);
     this.d.metrics.circuitOpen.set(labels, status.circuit?.open ? 1 : 0);
+    this.d.metrics.approvalsWaiting.set(labels, waiting.size);
     // A counter series from 0, so increase() (and the alert) sees the first revert.
     this.d.metrics.autoReverts.inc(labels, 0);
     this.d.metrics.stalled.set(labels, ctx.stalled ? 1 : 0);

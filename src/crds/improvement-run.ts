@@ -9,6 +9,7 @@ export const RUN_PHASES = ['Pending', 'Running', 'Succeeded', 'NoChange', 'Faile
 export const PRIORITIES = ['P0', 'P1', 'P2', 'P3'] as const;
 export const AFTER_MERGE_STATES = ['Pending', 'Green', 'Red', 'Unknown'] as const;
 export const MERGE_GATE_STATES = [
+  'AwaitingApproval',
   'Waiting',
   'Updating',
   'AutoMergeEnabled',
@@ -136,7 +137,7 @@ export const ImprovementRunStatus = Type.Object({
           },
           {
             description:
-              "extension: where the merge gate stands for this pull request (Waiting, Updating, AutoMergeEnabled, Blocked, Merged), and since when its head has been seen (the checks' grace period runs from then).",
+              "extension: where the merge gate stands for this pull request (AwaitingApproval, Waiting, Updating, AutoMergeEnabled, Blocked, Merged), and since when its head has been seen (the checks' grace period runs from then).",
           },
         ),
       ),

@@ -222,6 +222,14 @@ export const Policy = Type.Object(
       maxItems: IMPROVEMENT_TYPES.length,
       'x-kubernetes-list-type': 'set',
     }),
+    requireApproval: Type.Optional(
+      Type.Array(StringEnum([...IMPROVEMENT_TYPES, 'P0', 'P1', 'P2', 'P3'] as const), {
+        maxItems: IMPROVEMENT_TYPES.length + 4,
+        'x-kubernetes-list-type': 'set',
+        description:
+          'extension: changes that wait for a human: improvement types (feature, dependencies, ...) or priorities, where Pn means Pn and more urgent. They open as a draft pull request labelled with labels.approval, and the merge gate takes them once a human approved it (a review that approves, and none asking for changes).',
+      }),
+    ),
     rampUp: Type.Boolean({
       default: true,
       description:
@@ -285,6 +293,7 @@ export const Labels = Type.Object(
   {
     priority: Type.String({ default: 'opencode-priority', minLength: 1, maxLength: 50 }),
     question: Type.String({ default: 'opencode-question', minLength: 1, maxLength: 50 }),
+    approval: Type.String({ default: 'opencode-approval', minLength: 1, maxLength: 50 }),
     bug: Type.String({ default: 'opencode-bug', minLength: 1, maxLength: 50 }),
   },
   { default: {} },
@@ -545,6 +554,21 @@ export const ImprovementTargetStatus = Type.Object({
       description:
         'extension: the existing runs already added to totals (and `merged:<run>` for their merges), so each is counted exactly once; a run leaves the list when it is deleted.',
     }),
+  ),
+  awaitingApproval: Type.Optional(
+    Type.Array(
+      Type.Object({
+        run: Type.String(),
+        pullRequest: Type.Integer({ minimum: 1 }),
+        url: Type.Optional(Type.String()),
+        since: Type.Optional(DateTime()),
+      }),
+      {
+        maxItems: 16,
+        description:
+          'extension: pull requests waiting for a human to approve them (policy.requireApproval).',
+      },
+    ),
   ),
   autoReverts: Type.Optional(
     Type.Array(

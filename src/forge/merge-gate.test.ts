@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { decideMerge } from './merge-gate.ts';
+import { decideMerge, needsApproval } from './merge-gate.ts';
 import type { MergeFacts } from './types.ts';
 
 const T0 = Date.parse('2026-12-05T10:00:00Z');
@@ -90,5 +90,19 @@ describe('decideMerge', () => {
       action: 'done',
       state: 'Blocked',
     });
+  });
+});
+
+describe('needsApproval', () => {
+  it('matches a listed type, or a priority at least as urgent as a listed Pn', () => {
+    expect(needsApproval(['feature', 'dependencies'], { type: 'feature', priority: 'P2' })).toBe(
+      true,
+    );
+    expect(needsApproval(['feature'], { type: 'style', priority: 'P3' })).toBe(false);
+    expect(needsApproval(['P1'], { type: 'bugfix', priority: 'P0' })).toBe(true);
+    expect(needsApproval(['P1'], { type: 'bugfix', priority: 'P1' })).toBe(true);
+    expect(needsApproval(['P1'], { type: 'refactor', priority: 'P2' })).toBe(false);
+    expect(needsApproval([], { type: 'feature', priority: 'P0' })).toBe(false);
+    expect(needsApproval(undefined, { type: 'feature' })).toBe(false);
   });
 });

@@ -121,17 +121,21 @@ export interface GateStep {
   recheckAt?: number;
 }
 
-/** Reads the facts, decides, and takes the one step the decision asks for. */
+/**
+ * Reads the facts, decides, and takes the one step the decision asks for.
+ * approvalRequired: the change is one policy.requireApproval lists; it waits
+ * for a human's approving review (none asking for changes), then leaves draft.
+ */
 export async function advanceMerge(
   forge: Forge,
   number: number,
   policy: MergePolicy,
   seen: { headSha: string; at: number } | undefined,
   now: number,
+  approvalRequired = false,
 ): Promise<GateStep> {
-  const f = await forge.mergeFacts(number);
+  let f = await forge.mergeFacts(number);
   const headSeenAt = seen && seen.headSha === f.headSha ? seen.at : now;
-  const d = decideMerge(f, policy, headSeenAt, now);
   const step = (state: GateState, message: string, extra: Partial<GateStep> = {}): GateStep => ({
     state,
     message,
@@ -139,6 +143,18 @@ export async function advanceMerge(
     headSeenAt,
     ...extra,
   });
+  if (approvalRequired && f.state === 'open' && !f.merged) {
+    const a = await forge.approval(number);
+    if (a.changesRequestedBy.length)
+      return step('Blocked', `changes requested by ${list(a.changesRequestedBy)}`);
+    if (!a.approvedBy.length)
+      return step('AwaitingApproval', 'waiting for a human to approve (policy.requireApproval)');
+    if (a.draft) {
+      await forge.markReady(number);
+      f = await forge.mergeFacts(number);
+    }
+  }
+  const d = decideMerge(f, policy, headSeenAt, now);
   switch (d.action) {
     case 'done':
       return step(
@@ -202,4 +218,16 @@ export function gateRecord(
         ? previous.lastTransitionTime
         : now.toISOString(),
   };
+}
+
+/** Whether policy.requireApproval lists the change: its type, or a priority at least as urgent as a listed Pn. */
+export function needsApproval(
+  requireApproval: readonly string[] | undefined,
+  change: { type?: string; priority?: string } | undefined,
+): boolean {
+  if (!requireApproval?.length || !change) return false;
+  if (change.type && requireApproval.includes(change.type)) return true;
+  const rank = (p: string) => Number(/^P([0-3])$/.exec(p)?.[1] ?? NaN);
+  const mine = rank(change.priority ?? '');
+  return requireApproval.some((x) => rank(x) >= mine);
 }

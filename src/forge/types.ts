@@ -23,6 +23,14 @@ export interface ForgePullRequest {
   title: string;
 }
 
+export interface Approval {
+  /** Reviewers whose latest review approves. */
+  approvedBy: string[];
+  /** Reviewers whose latest review asks for changes. */
+  changesRequestedBy: string[];
+  draft: boolean;
+}
+
 export interface ForgeCommit {
   sha: string;
   parents: string[];
@@ -73,13 +81,22 @@ export interface Forge {
   listOpenIssues(labels: string[]): Promise<ForgeIssue[]>;
   /** Open PRs whose head starts with headPrefix (e.g. "develop" or "autonomous/"). */
   listOpenPullRequests(headPrefix: string): Promise<ForgePullRequest[]>;
-  /** Finds the open PR head->base and updates it, or creates one. Idempotent. */
+  /**
+   * Finds the open PR head->base and updates it, or creates one. Idempotent.
+   * draft: opened as a draft (Gitea: a WIP: title); labels are added.
+   */
   createOrUpdatePullRequest(input: {
     head: string;
     base: string;
     title: string;
     body: string;
+    draft?: boolean;
+    labels?: string[];
   }): Promise<ForgePullRequest>;
+  /** Whether a human approved the pull request: the latest review of each reviewer. */
+  approval(number: number): Promise<Approval>;
+  /** Takes the pull request out of draft, so it can merge. */
+  markReady(number: number): Promise<void>;
   getPullRequest(number: number): Promise<ForgePullRequest>;
   /** Combined commit statuses and check runs for a ref. */
   checksState(ref: string): Promise<ChecksState>;

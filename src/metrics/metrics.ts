@@ -70,6 +70,12 @@ export class OperatorMetrics {
     labelNames: TARGET,
     registers: [this.registry],
   });
+  readonly approvalsWaiting = new Gauge({
+    name: 'opencode_approvals_waiting',
+    help: 'Pull requests waiting for a human to approve them (policy.requireApproval).',
+    labelNames: TARGET,
+    registers: [this.registry],
+  });
   readonly stalled = new Gauge({
     name: 'opencode_target_stalled',
     help: '1 while the target is Stalled (its spec cannot be acted on).',
@@ -148,6 +154,7 @@ export class OperatorMetrics {
       this.coverage,
       this.suspended,
       this.circuitOpen,
+      this.approvalsWaiting,
       this.stalled,
       this.openPullRequests,
       this.nextRun,

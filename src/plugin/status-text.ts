@@ -72,6 +72,11 @@ export function renderStatus(
     );
   field('Schedule', `${spec.schedule} (${spec.timeZone ?? 'Etc/UTC'})`);
   field('Suspended', spec.suspend ?? false);
+  for (const w of st.awaitingApproval ?? [])
+    field(
+      'Awaiting approval',
+      `pull request #${w.pullRequest} (run ${w.run})${w.url ? ` ${w.url}` : ''}`,
+    );
   if (st.circuit?.open)
     field('Circuit', `open since ${st.circuit.openedAt ?? '?'}: ${st.circuit.message ?? ''}`);
   field('Phase', st.phase ?? 'Unknown');

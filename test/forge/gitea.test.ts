@@ -185,6 +185,42 @@ describe('gitea forge', () => {
     expect(repo.bareGit('show', 'main:x.txt')).toBe('x');
   });
 
+  it('a change that needs approval opens as a labelled WIP draft and merges only after an approving review', async () => {
+    const f = forge();
+    repo.git('fetch', '-q', 'origin');
+    repo.git('checkout', '-q', '-B', 'autonomous/approval', 'origin/main');
+    repo.commit('autonomous/approval', 'y.txt', 'y\n', 'feat: y');
+    const pr = await f.createOrUpdatePullRequest({
+      head: 'autonomous/approval',
+      base: 'main',
+      title: 'feat: y',
+      body: 'b',
+      draft: true,
+      labels: ['opencode-approval'],
+    });
+    const rec = () => gt.pulls('team', 'svc').find((p) => p.number === pr.number)!;
+    expect(rec().title).toBe('WIP: feat: y');
+    expect(rec().labels).toHaveLength(1);
+    gt.setCommitStatus('team', 'svc', pr.headSha, 'success', 'ci');
+    expect(await advanceMerge(f, pr.number, gate, undefined, T0, true)).toMatchObject({
+      state: 'AwaitingApproval',
+    });
+    gt.reviewPull('team', 'svc', pr.number, 'ana', 'REQUEST_CHANGES');
+    expect(await advanceMerge(f, pr.number, gate, undefined, T0, true)).toMatchObject({
+      state: 'Blocked',
+      message: 'changes requested by ana',
+    });
+    gt.reviewPull('team', 'svc', pr.number, 'ana', 'APPROVED');
+    expect(await f.approval(pr.number)).toEqual({
+      approvedBy: ['ana'],
+      changesRequestedBy: [],
+      draft: true,
+    });
+    expect((await advanceMerge(f, pr.number, gate, undefined, T0, true)).state).toBe('Merged');
+    expect(rec()).toMatchObject({ title: 'feat: y', merged: true });
+    expect(repo.bareGit('show', 'main:y.txt')).toBe('y');
+  });
+
   it('maps a wrong token to ForgeUnauthorized without leaking it', async () => {
     const wrong = 'gitea_wrongToken_9876543210';
     const err = await forge(wrong)

@@ -369,6 +369,56 @@ describe('the merge gate on GitHub', () => {
   });
 });
 
+describe('approval on GitHub', () => {
+  const T0 = Date.parse('2026-12-05T10:00:00Z');
+  const gate: MergePolicy = { method: 'merge', checkGraceMs: 0, requireChecks: true };
+
+  it('a change that needs approval opens as a labelled draft, waits for an approving review, then leaves draft and merges', async () => {
+    const f = forge();
+    const pr = await f.createOrUpdatePullRequest({
+      head: 'develop',
+      base: 'main',
+      title: 'feat: one',
+      body: 'b',
+      draft: true,
+      labels: ['opencode-approval'],
+    });
+    expect(gh.pulls(OWNER, REPO)[0]).toMatchObject({ draft: true, labels: ['opencode-approval'] });
+    gh.setCommitStatus(OWNER, REPO, pr.headSha, 'success', 'ci');
+    let step = await advanceMerge(f, pr.number, gate, undefined, T0, true);
+    expect(step).toMatchObject({ state: 'AwaitingApproval' });
+    gh.reviewPull(OWNER, REPO, pr.number, 'ana', 'CHANGES_REQUESTED');
+    step = await advanceMerge(f, pr.number, gate, undefined, T0, true);
+    expect(step).toMatchObject({ state: 'Blocked', message: 'changes requested by ana' });
+    gh.reviewPull(OWNER, REPO, pr.number, 'ana', 'APPROVED');
+    gh.reviewPull(OWNER, REPO, pr.number, 'bo', 'COMMENTED');
+    expect(await f.approval(pr.number)).toEqual({
+      approvedBy: ['ana'],
+      changesRequestedBy: [],
+      draft: true,
+    });
+    step = await advanceMerge(f, pr.number, gate, undefined, T0, true);
+    expect(step.state).toBe('Merged');
+    expect(gh.pulls(OWNER, REPO)[0]).toMatchObject({ draft: false, merged: true });
+    expect(repo.bareGit('show', 'main:a.txt')).toBe('one');
+  });
+
+  it('a draft is never merged without the approval step', async () => {
+    const f = forge();
+    const pr = await f.createOrUpdatePullRequest({
+      head: 'develop',
+      base: 'main',
+      title: 't',
+      body: 'b',
+      draft: true,
+    });
+    gh.setCommitStatus(OWNER, REPO, pr.headSha, 'success', 'ci');
+    // The platform refuses (405): the gate waits instead of merging.
+    expect((await advanceMerge(f, pr.number, gate, undefined, T0)).state).toBe('Waiting');
+    expect(gh.pulls(OWNER, REPO)[0]?.merged).toBe(false);
+  });
+});
+
 describe('failures', () => {
   it('maps a wrong token to ForgeUnauthorized without leaking either token', async () => {
     const wrong = 'ghp_wrongTokenValue987654321zyxwvu';

@@ -224,6 +224,7 @@ describe('dashboard on a running operator that has done runs', () => {
       'Open pull requests',
       'Circuit breaker open (stopped after repeated failures)',
       'Automatic reverts (main turned red)',
+      'Pull requests waiting for approval',
     ])
       expect(titles).toContain(want);
     expect(dashboard.uid).toBe('opencode-operator');

@@ -30,6 +30,7 @@ describe('alert rules', () => {
     });
     const alerts = groups.flatMap((g) => g.rules.map((r) => r.alert)).sort();
     expect(alerts).toEqual([
+      'OpencodeApprovalWaiting',
       'OpencodeAutoRevert',
       'OpencodeCircuitOpen',
       'OpencodeConsecutiveRunFailures',
@@ -41,7 +42,7 @@ describe('alert rules', () => {
     ]);
     const r = await run('promtool', ['check', 'rules', file]);
     expect(r.stderr).toBe('');
-    expect(r.stdout).toContain('SUCCESS: 8 rules found');
+    expect(r.stdout).toContain('SUCCESS: 9 rules found');
   });
 
   test('promtool check rules passes with every value set', async () => {
@@ -49,7 +50,7 @@ describe('alert rules', () => {
       valuesFile: join(FIXTURES, 'values-full.yaml'),
     });
     const r = await run('promtool', ['check', 'rules', file]);
-    expect(r.stdout).toContain('SUCCESS: 8 rules found');
+    expect(r.stdout).toContain('SUCCESS: 9 rules found');
   });
 
   test('promtool test rules: each alert fires when it should and only then', async () => {

@@ -72,6 +72,7 @@ async function succeedWithPullRequest(
   pr: { number: number; url: string },
   completionTime: string,
   commit = 'abc1234',
+  improvement: { type: string; priority: string } = { type: 'documentation', priority: 'P3' },
 ): Promise<void> {
   await kubectlOk([
     'patch',
@@ -88,7 +89,7 @@ async function succeedWithPullRequest(
         startTime: completionTime,
         completionTime,
         commit,
-        improvement: { type: 'documentation', priority: 'P3', title: 't' },
+        improvement: { ...improvement, title: 't' },
         pullRequest: { number: pr.number, url: pr.url, merged: false },
       },
     }),
@@ -239,6 +240,76 @@ describe('merge gate', () => {
       expect(mergeCalls()).toHaveLength(1);
       expect(repo.bareGit('show', 'main:a.txt')).toBe('one');
       expect(gh.violations).toEqual([]);
+    } finally {
+      repo.cleanup();
+    }
+  });
+});
+
+describe('approval', () => {
+  test('a change policy.requireApproval lists waits, shown in status, until a human approves; then the gate merges it', async () => {
+    const repo = createBareRepo();
+    repo.commit('develop', 'a.txt', 'one\n', 'feat: one');
+    try {
+      await createDoubleTarget(gh, {
+        namespace: ns(),
+        name: 'approver',
+        token: TOKEN,
+        forgeCheckInterval: '5m',
+        repo: { bareRepoPath: repo.bare, allowAutoMerge: false },
+        spec: {
+          mergeMethod: 'merge',
+          merge: { checkGracePeriod: '0', requireChecks: false },
+          policy: { requireApproval: ['feature'] },
+        },
+      });
+      const forge = forgeFor('approver');
+      const pr = await forge.createOrUpdatePullRequest({
+        head: 'develop',
+        base: 'main',
+        title: 'feat: one',
+        body: 'x',
+        draft: true,
+        labels: ['opencode-approval'],
+      });
+      const target = await getTarget(ns(), 'approver');
+      await createOwnedRun(ns(), target, 'approver-done-1', { trigger: 'manual' });
+      await succeedWithPullRequest('approver-done-1', pr, clock.now().toISOString(), pr.headSha, {
+        type: 'feature',
+        priority: 'P2',
+      });
+      const check = () => checkTargetAfter('approver', 5 * 60_000 + 1000);
+      const waiting = async () =>
+        manager.metrics.registry.getSingleMetricAsString('opencode_approvals_waiting');
+      await check();
+      const t = await waitFor(
+        async () => {
+          const t = await getTarget(ns(), 'approver');
+          return t.status?.awaitingApproval?.length ? t : undefined;
+        },
+        { what: 'status.awaitingApproval' },
+      );
+      expect(t.status.awaitingApproval).toEqual([
+        expect.objectContaining({ run: 'approver-done-1', pullRequest: pr.number, url: pr.url }),
+      ]);
+      expect(await waiting()).toContain(
+        `opencode_approvals_waiting{namespace="${ns()}",target="approver"} 1`,
+      );
+      expect(gh.pulls('acme', 'approver')[0]).toMatchObject({ draft: true, merged: false });
+      // A human approves: the next check takes it out of draft and merges it.
+      gh.reviewPull('acme', 'approver', pr.number, 'ana', 'APPROVED');
+      await check();
+      await waitFor(
+        async () =>
+          (await listRuns(ns())).find((r) => r.metadata.name === 'approver-done-1')?.status
+            ?.pullRequest?.merged,
+        { what: 'merged after approval' },
+      );
+      await waitFor(async () => !(await getTarget(ns(), 'approver')).status?.awaitingApproval, {
+        what: 'no longer awaiting approval',
+      });
+      expect(gh.pulls('acme', 'approver')[0]).toMatchObject({ draft: false, merged: true });
+      expect(repo.bareGit('show', 'main:a.txt')).toBe('one');
     } finally {
       repo.cleanup();
     }

@@ -167,6 +167,31 @@ describe('GitHub forge', () => {
     expect(sb.show('main', 'src/math.js')).not.toContain('Adds two numbers');
   });
 
+  it('a change policy.requireApproval lists opens as a labelled draft and is not merged, whatever CI says', async () => {
+    const repo = setup();
+    ollama.script([planFor(/^docs:src\/math\.js$/), DOC_EDIT]);
+    const { outcome } = await run(
+      repo,
+      {
+        autoMerge: true,
+        merge: { checkGracePeriod: '0' },
+        policy: { requireApproval: ['documentation'] },
+      },
+      'success',
+    );
+    expect(outcome.phase).toBe('Succeeded');
+    expect(outcome.pullRequest).toMatchObject({
+      merged: false,
+      gate: { state: 'AwaitingApproval', message: expect.stringContaining('documentation P3') },
+    });
+    expect(gh.pulls('acme', repo)[0]).toMatchObject({
+      draft: true,
+      labels: ['opencode-approval'],
+      merged: false,
+    });
+    expect(sb.show('main', 'src/math.js')).not.toContain('Adds two numbers');
+  });
+
   it('picks a priority issue first and never touches a question issue', async () => {
     const repo = setup();
     const question = gh.addIssue('acme', repo, {

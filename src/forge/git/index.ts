@@ -36,6 +36,12 @@ export class PlainGitForge implements Forge {
   async getPullRequest(): Promise<ForgePullRequest> {
     return this.unsupported('Reading a pull request');
   }
+  async approval(): Promise<never> {
+    return this.unsupported('Reading reviews');
+  }
+  async markReady(): Promise<never> {
+    return this.unsupported('Marking a pull request ready');
+  }
   async getCommit(): Promise<never> {
     return this.unsupported('Reading a commit through a forge API');
   }

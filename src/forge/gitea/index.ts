@@ -1,5 +1,6 @@
 // Gitea and Forgejo through their REST API v1 (Forgejo keeps Gitea's API).
 import type {
+  Approval,
   ChecksState,
   Forge,
   ForgeCapabilities,
@@ -13,7 +14,11 @@ import type { ForgeConfig } from '../config.ts';
 import type { Logger } from '../../util/logger.ts';
 import { parseRepoUrl } from '../repo-url.ts';
 import { combineChecks, latestPerContext, reportedChecks } from '../checks.ts';
+import { reviewVerdicts } from '../reviews.ts';
 import { GiteaClient, GiteaHttpError, mapGiteaError } from './client.ts';
+
+/** Gitea's default work-in-progress prefix: such a pull request cannot be merged. */
+const WIP_PREFIX = 'WIP: ';
 
 interface GtIssue {
   number: number;
@@ -142,23 +147,64 @@ export class GiteaForge implements Forge {
     base: string;
     title: string;
     body: string;
+    draft?: boolean;
+    labels?: string[];
   }): Promise<ForgePullRequest> {
     return this.call('create or update pull request', async () => {
+      // Gitea's drafts are titles with a work-in-progress prefix.
+      const title = input.draft ? `${WIP_PREFIX}${input.title}` : input.title;
+      const labels = input.labels?.length ? await this.labelIds(input.labels) : undefined;
       const open = await this.list<GtPull>('/pulls', { state: 'open' });
       const existing = open.find((p) => p.head.ref === input.head && p.base.ref === input.base);
       if (existing) {
         const { data } = await this.client.request<GtPull>(
           'PATCH',
           `${this.repoPath}/pulls/${existing.number}`,
-          { body: { title: input.title, body: input.body } },
+          { body: { title, body: input.body, ...(labels ? { labels } : {}) } },
         );
         return toPull(data);
       }
       const { data } = await this.client.request<GtPull>('POST', `${this.repoPath}/pulls`, {
-        body: input,
+        body: {
+          head: input.head,
+          base: input.base,
+          title,
+          body: input.body,
+          ...(labels ? { labels } : {}),
+        },
       });
-      this.log.info({ pr: data.number }, 'pull request created');
+      this.log.info({ pr: data.number, draft: !!input.draft }, 'pull request created');
       return toPull(data);
+    });
+  }
+
+  approval(number: number): Promise<Approval> {
+    return this.call('read reviews', async () => {
+      const pull = await this.getPull(number);
+      const reviews = await this.list<{
+        user: { login: string } | null;
+        state: string;
+        dismissed?: boolean;
+      }>(`/pulls/${number}/reviews`, {});
+      return {
+        ...reviewVerdicts(
+          reviews.map((r) => ({
+            user: r.user?.login ?? '',
+            state: r.dismissed ? 'DISMISSED' : r.state,
+          })),
+        ),
+        draft: pull.title.startsWith(WIP_PREFIX),
+      };
+    });
+  }
+
+  markReady(number: number): Promise<void> {
+    return this.call('mark ready for review', async () => {
+      const pull = await this.getPull(number);
+      if (!pull.title.startsWith(WIP_PREFIX)) return;
+      await this.client.request('PATCH', `${this.repoPath}/pulls/${number}`, {
+        body: { title: pull.title.slice(WIP_PREFIX.length) },
+      });
     });
   }
 

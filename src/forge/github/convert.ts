@@ -23,6 +23,7 @@ export interface GhPull {
   merge_commit_sha?: string | null;
   mergeable?: boolean | null;
   auto_merge?: unknown;
+  draft?: boolean;
   head: { ref: string; sha: string; repo: { full_name: string } | null };
   base: { ref: string };
 }

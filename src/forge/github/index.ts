@@ -1,5 +1,6 @@
 // GitHub (and GitHub Enterprise) through @octokit/rest.
 import type {
+  Approval,
   ChecksState,
   Forge,
   ForgeCapabilities,
@@ -14,6 +15,7 @@ import type { ForgeConfig } from '../config.ts';
 import type { Logger } from '../../util/logger.ts';
 import { parseRepoUrl } from '../repo-url.ts';
 import { combineVerdicts, reportedChecks } from '../checks.ts';
+import { reviewVerdicts } from '../reviews.ts';
 import { ConditionalGetter, createGitHubClient, type GitHubClient } from './client.ts';
 import { mapGitHubError } from './errors.ts';
 import { isOwnHead, toIssue, toPull, type GhIssue, type GhPull } from './convert.ts';
@@ -21,6 +23,12 @@ import { isOwnHead, toIssue, toPull, type GhIssue, type GhPull } from './convert
 const ENABLE_AUTO_MERGE = `mutation($pullRequestId: ID!, $mergeMethod: PullRequestMergeMethod!) {
   enablePullRequestAutoMerge(input: { pullRequestId: $pullRequestId, mergeMethod: $mergeMethod }) {
     pullRequest { number autoMergeRequest { enabledAt mergeMethod } }
+  }
+}`;
+
+const MARK_READY = `mutation($pullRequestId: ID!) {
+  markPullRequestReadyForReview(input: { pullRequestId: $pullRequestId }) {
+    pullRequest { number isDraft }
   }
 }`;
 
@@ -120,26 +128,69 @@ export class GitHubForge implements Forge {
     base: string;
     title: string;
     body: string;
+    draft?: boolean;
+    labels?: string[];
   }): Promise<ForgePullRequest> {
     return this.call('create or update pull request', async () => {
       const existing = await this.findOpenPull(input.head, input.base);
+      let pull: GhPull;
       if (existing) {
         const { data } = await this.client.request(
           'PATCH /repos/{owner}/{repo}/pulls/{pull_number}',
           { ...this.ids, pull_number: existing.number, title: input.title, body: input.body },
         );
+        pull = data as GhPull;
         this.log.info({ pr: existing.number }, 'pull request updated');
-        return toPull(data as GhPull);
+      } else {
+        const { data } = await this.client.request('POST /repos/{owner}/{repo}/pulls', {
+          ...this.ids,
+          head: input.head,
+          base: input.base,
+          title: input.title,
+          body: input.body,
+          ...(input.draft ? { draft: true } : {}),
+        });
+        pull = data as GhPull;
+        this.log.info({ pr: pull.number, draft: !!input.draft }, 'pull request created');
       }
-      const { data } = await this.client.request('POST /repos/{owner}/{repo}/pulls', {
-        ...this.ids,
-        head: input.head,
-        base: input.base,
-        title: input.title,
-        body: input.body,
-      });
-      this.log.info({ pr: (data as GhPull).number }, 'pull request created');
-      return toPull(data as GhPull);
+      if (input.labels?.length)
+        await this.client.request('POST /repos/{owner}/{repo}/issues/{issue_number}/labels', {
+          ...this.ids,
+          issue_number: pull.number,
+          labels: input.labels,
+        });
+      return toPull(pull);
+    });
+  }
+
+  approval(number: number): Promise<Approval> {
+    return this.call('read reviews', async () => {
+      const [pull, reviews] = await Promise.all([
+        this.getPull(number),
+        this.client.request('GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews', {
+          ...this.ids,
+          pull_number: number,
+          per_page: 100,
+        }),
+      ]);
+      return {
+        ...reviewVerdicts(
+          reviews.data.map((r: { user: { login: string } | null; state: string }) => ({
+            user: r.user?.login ?? '',
+            state: r.state,
+          })),
+        ),
+        draft: !!pull.draft,
+      };
+    });
+  }
+
+  markReady(number: number): Promise<void> {
+    return this.call('mark ready for review', async () => {
+      const pull = await this.getPull(number);
+      if (!pull.draft) return;
+      await this.client.graphql(MARK_READY, { pullRequestId: pull.node_id });
+      this.log.info({ pr: number }, 'pull request marked ready for review');
     });
   }
 

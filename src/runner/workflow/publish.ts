@@ -11,7 +11,7 @@ import type { Attempt } from './implement.ts';
 import { commitMessage, pullRequestBody, slugify } from './messages.ts';
 import { fastForwardMain, pushBranch } from './push.ts';
 import { withRunTrailer } from '../rollback/git-verbs.ts';
-import { advanceMerge, gateRecord, mergePolicyOf } from '../../forge/merge-gate.ts';
+import { advanceMerge, gateRecord, mergePolicyOf, needsApproval } from '../../forge/merge-gate.ts';
 
 type Passed = Extract<Attempt, { kind: 'passed' }>;
 
@@ -37,9 +37,12 @@ export async function publish(
 
   // The change goes up first; its sha is final once pushed (a rebase may rewrite it).
   const commit = await pushBranch(ctx, ctx.branch);
+  // A change policy.requireApproval lists opens as a labelled draft and waits for a human.
+  const approval = needsApproval(spec.policy.requireApproval, proposal);
   let pr: ForgePullRequest | undefined;
   if (deps.forge.capabilities.pullRequests) {
     pr = await deps.forge.createOrUpdatePullRequest({
+      ...(approval ? { draft: true, labels: [spec.labels.approval] } : {}),
       head: ctx.branch,
       base: main,
       title: strategy === 'develop' ? `OpenCode: improvements from ${work}` : proposal.title,
@@ -94,7 +97,16 @@ export async function publish(
   let mergedAt: string | null = null;
   let gate: ReturnType<typeof gateRecord> | undefined;
   let mergeCommitSha: string | undefined;
-  if (spec.autoMerge && pr) {
+  if (spec.autoMerge && pr && approval) {
+    const now = deps.now?.() ?? new Date();
+    gate = {
+      state: 'AwaitingApproval',
+      message: `waiting for a human to approve: policy.requireApproval lists ${proposal.type} ${proposal.priority} changes`,
+      headSha: commit,
+      headSeenAt: now.toISOString(),
+      lastTransitionTime: now.toISOString(),
+    };
+  } else if (spec.autoMerge && pr) {
     // The gate decides; right after the push it usually waits for checks, and the operator's forge check finishes the merge.
     const now = deps.now?.() ?? new Date();
     const step = await advanceMerge(
@@ -109,7 +121,7 @@ export async function publish(
     merged = step.state === 'Merged';
     mergedAt = step.mergedAt ?? null;
     mergeCommitSha = step.mergeCommitSha ?? undefined;
-  } else if (spec.autoMerge && !deps.forge.capabilities.pullRequests) {
+  } else if (spec.autoMerge && !deps.forge.capabilities.pullRequests && !approval) {
     merged = await fastForwardMain(ctx);
     if (merged) mergedAt = (deps.now?.() ?? new Date()).toISOString();
   }

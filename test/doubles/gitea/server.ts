@@ -39,6 +39,8 @@ export interface GiteaPullRecord {
   mergedAt: string | null;
   mergeCommitSha: string | null;
   scheduledMerge: string | null;
+  labels: number[];
+  reviews: Array<{ id: number; user: string; state: string; at: string }>;
   comments: string[];
   createdAt: string;
   updatedAt: string;
@@ -71,6 +73,14 @@ export interface GiteaDouble {
     issue: { title: string; body?: string; labels: string[] },
   ): number;
   setCommitStatus(owner: string, repo: string, sha: string, state: State, context?: string): void;
+  /** A human's review (Gitea's states: APPROVED, REQUEST_CHANGES, COMMENT). */
+  reviewPull(
+    owner: string,
+    repo: string,
+    number: number,
+    user: string,
+    state: 'APPROVED' | 'REQUEST_CHANGES' | 'COMMENT',
+  ): void;
   /** A protection rule on branch with status checks on, requiring these contexts. */
   protectBranch(owner: string, repo: string, branch: string, contexts: string[]): void;
   pulls(owner: string, repo: string): GiteaPullRecord[];
@@ -204,7 +214,15 @@ export async function startGiteaDouble(opts: { token?: string } = {}): Promise<G
     user: user('opencode-bot'),
     title: p.title,
     body: p.body,
-    labels: [],
+    labels: r.labels
+      .filter((l) => p.labels.includes(l.id))
+      .map((l) => ({
+        ...l,
+        description: '',
+        exclusive: false,
+        is_archived: false,
+        url: `${base}/api/v1/repos/${r.owner}/${r.name}/labels/${l.id}`,
+      })),
     milestone: null,
     assignee: null,
     assignees: null,
@@ -411,6 +429,8 @@ export async function startGiteaDouble(opts: { token?: string } = {}): Promise<G
           mergedAt: null,
           mergeCommitSha: null,
           scheduledMerge: null,
+          labels: ((b?.labels ?? []) as number[]).filter((x) => typeof x === 'number'),
+          reviews: [],
           comments: [],
           createdAt: t,
           updatedAt: t,
@@ -437,6 +457,8 @@ export async function startGiteaDouble(opts: { token?: string } = {}): Promise<G
         if (!pr) return [404, { message: 'pull request does not exist', url: base }];
         if (typeof b?.title === 'string') pr.title = b.title;
         if (typeof b?.body === 'string') pr.body = b.body;
+        if (Array.isArray(b?.labels))
+          pr.labels = (b.labels as number[]).filter((x) => typeof x === 'number');
         if (b?.state === 'closed' || b?.state === 'open') pr.state = b.state;
         pr.updatedAt = now();
         // Gitea answers an edit with 201 Created.
@@ -454,6 +476,9 @@ export async function startGiteaDouble(opts: { token?: string } = {}): Promise<G
           violations.push(`merge: Do must be one of ${MERGE_STYLES.join(', ')}`);
         if (pr.merged || pr.state !== 'open' || !live(r, pr).mergeable)
           return [405, { message: 'Please try again later', url: base }];
+        // Gitea refuses to merge a work-in-progress pull request.
+        if (/^(WIP:|\[WIP\])/i.test(pr.title))
+          return [405, { message: 'The pull request is a work in progress', url: base }];
         if (b?.head_commit_id && b.head_commit_id !== pr.headSha)
           return [409, { message: 'head out of date', url: base }];
         if (b?.merge_when_checks_succeed && !statusPass(r, pr)) {
@@ -488,6 +513,34 @@ export async function startGiteaDouble(opts: { token?: string } = {}): Promise<G
             stats: null,
           },
           'commit',
+        ];
+      },
+    ],
+    [
+      'GET',
+      '/repos/{owner}/{repo}/pulls/{index}/reviews',
+      (r, p, q) => {
+        const pr = r.pulls.find((x) => x.number === Number(p.index));
+        if (!pr) return [404, { message: 'pull request does not exist', url: base }];
+        return [
+          200,
+          paginate(pr.reviews, q).map((rv) => ({
+            id: rv.id,
+            user: user(rv.user),
+            team: null,
+            state: rv.state,
+            body: '',
+            commit_id: pr.headSha,
+            stale: false,
+            official: true,
+            dismissed: false,
+            comments_count: 0,
+            submitted_at: rv.at,
+            updated_at: rv.at,
+            html_url: `${base}/${r.owner}/${r.name}/pulls/${pr.number}#issuecomment-${rv.id}`,
+            pull_request_url: `${base}/${r.owner}/${r.name}/pulls/${pr.number}`,
+          })),
+          'review[]',
         ];
       },
     ],
@@ -708,6 +761,11 @@ export async function startGiteaDouble(opts: { token?: string } = {}): Promise<G
         updatedAt: t,
       });
       return number;
+    },
+    reviewPull(owner, name, number, reviewer, state) {
+      const pr = repoOf(owner, name).pulls.find((x) => x.number === number);
+      if (!pr) throw new Error(`gitea double: no pull #${number}`);
+      pr.reviews.push({ id: ++ids, user: reviewer, state, at: now() });
     },
     protectBranch(owner, name, branch, contexts) {
       repoOf(owner, name).protections.set(branch, [...contexts]);

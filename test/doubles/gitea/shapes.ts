@@ -108,6 +108,7 @@ export const REQUESTS: Record<string, RequestSpec> = {
   'POST /repos/{owner}/{repo}/pulls/{index}/update': { query: ['style'] },
   'GET /repos/{owner}/{repo}/compare/{basehead}': { query: [] },
   'GET /repos/{owner}/{repo}/branch_protections': { query: [] },
+  'GET /repos/{owner}/{repo}/pulls/{index}/reviews': { query: PAGING },
   'GET /repos/{owner}/{repo}/git/commits/{sha}': { query: ['stat', 'verification', 'files'] },
   'POST /repos/{owner}/{repo}/pulls/{index}/merge': {
     query: [],
@@ -236,6 +237,19 @@ export const STRUCT_FIELDS: Record<string, string[]> = {
   ],
   branch: ['label', 'ref', 'sha', 'repo_id', 'repo'],
   compare: ['total_commits', 'commits'],
+  review: [
+    'id',
+    'user',
+    'state',
+    'body',
+    'commit_id',
+    'stale',
+    'official',
+    'dismissed',
+    'submitted_at',
+    'html_url',
+    'pull_request_url',
+  ],
   commit: ['url', 'sha', 'created', 'html_url', 'commit', 'author', 'committer', 'parents'],
   protection: [
     'branch_name',

@@ -8,6 +8,7 @@ import type {
   IssueRecord,
   PullRecord,
   RepoState,
+  ReviewRecord,
   StatusRecord,
 } from './state.ts';
 import { nodeId } from './state.ts';
@@ -195,7 +196,7 @@ export class Fixtures {
             commit_message: '',
           }
         : null,
-      draft: false,
+      draft: p.draft,
       author_association: 'OWNER',
     };
     if (simple) return this.from('pull-request-simple', common);
@@ -340,6 +341,25 @@ export class Fixtures {
       total_commits: input.aheadBy,
       commits: [],
       files: [],
+    });
+  }
+
+  review(r: RepoState, p: PullRecord, rv: ReviewRecord): Json {
+    return this.from('pull-request-review', {
+      id: rv.id,
+      node_id: nodeId('PRR', rv.id),
+      user: this.user(rv.user, 100 + rv.id),
+      body: '',
+      state: rv.state,
+      html_url: this.web(r, `/pull/${p.number}#pullrequestreview-${rv.id}`),
+      pull_request_url: this.api(r, `/pulls/${p.number}`),
+      _links: {
+        html: { href: this.web(r, `/pull/${p.number}#pullrequestreview-${rv.id}`) },
+        pull_request: { href: this.api(r, `/pulls/${p.number}`) },
+      },
+      submitted_at: rv.submittedAt,
+      commit_id: p.headSha,
+      author_association: 'MEMBER',
     });
   }
 }

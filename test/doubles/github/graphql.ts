@@ -1,7 +1,8 @@
-// The one GraphQL mutation the forge sends: enablePullRequestAutoMerge. No
-// GraphQL schema ships offline, so the request is checked against the
-// mutation's documented input (pullRequestId: ID!, mergeMethod enum) and
-// errors mirror GitHub's (HTTP 200 with an `errors` array).
+// The GraphQL mutations the forge sends: enablePullRequestAutoMerge and
+// markPullRequestReadyForReview. No GraphQL schema ships offline, so each
+// request is checked against the mutation's documented input (pullRequestId:
+// ID!, mergeMethod enum) and errors mirror GitHub's (HTTP 200 with an
+// `errors` array).
 import type { DoubleOps } from './routes.ts';
 import type { RepoState } from './state.ts';
 import { now } from './state.ts';
@@ -25,9 +26,45 @@ export function handleGraphql(
       { type, path: ['enablePullRequestAutoMerge'], locations: [{ line: 2, column: 3 }], message },
     ],
   });
+  if (/^\s*mutation\b/.test(query) && query.includes('markPullRequestReadyForReview')) {
+    const id = vars.pullRequestId;
+    if (typeof id !== 'string') ctx.violations.push('graphql: pullRequestId must be an ID string');
+    for (const r of ctx.repos) {
+      const p = r.pulls.find((x) => x.nodeId === id);
+      if (!p) continue;
+      if (p.state !== 'open')
+        return {
+          data: { markPullRequestReadyForReview: null },
+          errors: [{ type: 'UNPROCESSABLE', message: 'Pull request is closed' }],
+        };
+      p.draft = false;
+      p.updatedAt = now();
+      return {
+        data: {
+          markPullRequestReadyForReview: { pullRequest: { number: p.number, isDraft: false } },
+        },
+      };
+    }
+    return {
+      data: { markPullRequestReadyForReview: null },
+      errors: [
+        {
+          type: 'NOT_FOUND',
+          message: `Could not resolve to a node with the global id of '${String(id)}'`,
+        },
+      ],
+    };
+  }
   if (!/^\s*mutation\b/.test(query) || !query.includes('enablePullRequestAutoMerge')) {
     ctx.violations.push(`graphql: unsupported query ${query.slice(0, 80)}`);
-    return { errors: [{ message: 'The double only implements enablePullRequestAutoMerge' }] };
+    return {
+      errors: [
+        {
+          message:
+            'The double only implements enablePullRequestAutoMerge and markPullRequestReadyForReview',
+        },
+      ],
+    };
   }
   const id = vars.pullRequestId;
   const method = vars.mergeMethod;

@@ -186,6 +186,8 @@ export const ROUTES: Route[] = [
         mergedAt: null,
         mergeCommitSha: null,
         autoMerge: null,
+        draft: body?.draft === true,
+        reviews: [],
         comments: [],
         createdAt: t,
         updatedAt: t,
@@ -317,6 +319,32 @@ export const ROUTES: Route[] = [
       const sha = ops.resolveSha(repo, params.ref ?? '');
       const info = ops.commitInfo(repo, sha);
       return info ? { status: 200, body: fx.commit(repo, sha, info) } : notFound();
+    },
+  },
+  {
+    method: 'POST',
+    template: '/repos/{owner}/{repo}/issues/{issue_number}/labels',
+    handle: ({ repo, params, body, fx }) => {
+      const n = Number(params.issue_number);
+      const rec = repo.issues.find((i) => i.number === n) ?? repo.pulls.find((p) => p.number === n);
+      if (!rec) return notFound();
+      for (const l of (body?.labels ?? []) as Array<string | { name: string }>) {
+        const name = typeof l === 'string' ? l : l.name;
+        if (!rec.labels.includes(name)) rec.labels.push(name);
+      }
+      return { status: 200, body: rec.labels.map((l) => fx.label(repo, l)) };
+    },
+  },
+  {
+    method: 'GET',
+    template: '/repos/{owner}/{repo}/pulls/{pull_number}/reviews',
+    handle: (ctx) => {
+      const p = findPull(ctx);
+      if (!p) return notFound();
+      return {
+        status: 200,
+        body: page(p.reviews, ctx.query).map((r) => ctx.fx.review(ctx.repo, p, r)),
+      };
     },
   },
 ];

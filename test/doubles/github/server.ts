@@ -59,6 +59,14 @@ export interface GitHubDouble {
       conclusion?: 'success' | 'failure' | 'neutral' | 'skipped' | null;
     },
   ): void;
+  /** A human's review of a pull request. */
+  reviewPull(
+    owner: string,
+    repo: string,
+    number: number,
+    user: string,
+    state: 'APPROVED' | 'CHANGES_REQUESTED' | 'COMMENTED' | 'DISMISSED',
+  ): void;
   /** A protection rule on branch that requires these status checks. */
   protectBranch(owner: string, repo: string, branch: string, requiredChecks: string[]): void;
   pulls(owner: string, repo: string): PullRecord[];
@@ -149,7 +157,7 @@ export async function startGitHubDouble(
     // "Clean": mergeable, and the checks base's protection requires (else all reported) are green.
     readyToMerge: (r, p) => {
       const live = ops.livePull(r, p);
-      if (!live.mergeable) return false;
+      if (!live.mergeable || p.draft) return false;
       const required = r.protection.get(p.base);
       if (!required?.length) {
         const verdict = ops.checks(r, live.headSha);
@@ -207,6 +215,11 @@ export async function startGitHubDouble(
         return {
           status: 405,
           body: { message: 'Pull Request is not mergeable', documentation_url: DOCS },
+        };
+      if (p.draft)
+        return {
+          status: 405,
+          body: { message: 'Pull Request is still a draft', documentation_url: DOCS },
         };
       if (sha && sha !== live.headSha)
         return {
@@ -454,6 +467,11 @@ export async function startGitHubDouble(
       // A re-run with the same name replaces the earlier one (filter=latest).
       r.checkRuns.set(sha, [rec, ...list.filter((c) => c.name !== run.name)]);
       runAutoMerge(r);
+    },
+    reviewPull(owner, repo, number, user, state) {
+      const p = repoOf(owner, repo).pulls.find((x) => x.number === number);
+      if (!p) throw new Error(`github double: no pull #${number}`);
+      p.reviews.push({ id: ++ids, user, state, submittedAt: now() });
     },
     protectBranch(owner, repo, branch, requiredChecks) {
       repoOf(owner, repo).protection.set(branch, [...requiredChecks]);

@@ -32,9 +32,18 @@ export interface PullRecord {
   mergedAt: string | null;
   mergeCommitSha: string | null;
   autoMerge: { method: 'merge' | 'squash' | 'rebase'; enabledAt: string } | null;
+  draft: boolean;
+  reviews: ReviewRecord[];
   comments: CommentRecord[];
   createdAt: string;
   updatedAt: string;
+}
+
+export interface ReviewRecord {
+  id: number;
+  user: string;
+  state: 'APPROVED' | 'CHANGES_REQUESTED' | 'COMMENTED' | 'DISMISSED';
+  submittedAt: string;
 }
 
 export interface StatusRecord {
