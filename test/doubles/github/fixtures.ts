@@ -87,7 +87,7 @@ export class Fixtures {
       node_id: nodeId('LA', id),
       url: this.api(r, `/labels/${encodeURIComponent(name)}`),
       name,
-      description: null,
+      description: '',
       color: 'ededed',
       default: false,
     };

@@ -108,7 +108,7 @@ export const ROUTES: Route[] = [
       const number = repo.nextNumber++;
       const rec = {
         number,
-        nodeId: nodeId('I', number),
+        nodeId: nodeId('I', `${repo.id}:${number}`),
         title: String(body?.title ?? ''),
         body: String(body?.body ?? ''),
         labels: ((body?.labels ?? []) as Array<string | { name: string }>).map((l) =>
@@ -174,7 +174,7 @@ export const ROUTES: Route[] = [
       const number = repo.nextNumber++;
       const rec: PullRecord = {
         number,
-        nodeId: nodeId('PR', number),
+        nodeId: nodeId('PR', `${repo.id}:${number}`),
         title: String(body?.title ?? ''),
         body: String(body?.body ?? ''),
         head,

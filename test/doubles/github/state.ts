@@ -81,6 +81,7 @@ export interface RepoState {
 
 export const now = () => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
 
-export function nodeId(prefix: string, id: number): string {
+/** GitHub's global node ids are unique across repositories: give the repository's id with a per-repository number. */
+export function nodeId(prefix: string, id: number | string): string {
   return `${prefix}_kwDO${Buffer.from(`double:${id}`).toString('base64url')}`;
 }
