@@ -34,6 +34,7 @@ export const REASON = {
   AutoRevertCapped: 'AutoRevertCapped',
   CircuitClosed: 'CircuitClosed',
   NotSuspended: 'NotSuspended',
+  ReconcileFailed: 'ReconcileFailed',
   // The merge gate's transitions worth a line in `kubectl describe run`.
   MergeUpdating: 'MergeUpdating',
   MergeAutoMergeEnabled: 'MergeAutoMergeEnabled',

@@ -12,7 +12,7 @@ import type { OperatorMetrics } from '../metrics/metrics.ts';
 import type { Logger } from '../util/logger.ts';
 import { REASON } from './conditions.ts';
 import type { Executor } from './executor.ts';
-import type { WorkResult } from './queue.ts';
+import type { WorkResult } from '../kube/work-queue.ts';
 import { isTerminal, type ImprovementRun, type ImprovementTarget } from './types.ts';
 
 export interface RunReconcilerDeps {

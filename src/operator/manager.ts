@@ -17,11 +17,11 @@ import { createWebhookHandler, matchTargets } from '../webhook/server.ts';
 import type { Executor } from '../controllers/executor.ts';
 import { JobExecutor, type Pod } from '../controllers/job-executor.ts';
 import { LABEL_MANAGED_BY, LABEL_RUN, MANAGED_BY } from '../controllers/job-builder.ts';
-import { WorkQueue } from '../controllers/queue.ts';
+import { WorkQueue } from '../kube/work-queue.ts';
 import { Notifier, type DeliveryPolicy } from '../notify/notifier.ts';
 import { ForgeChecks, type ForgeFactory } from '../controllers/forge-checks.ts';
 import { RunReconciler } from '../controllers/run-reconciler.ts';
-import { TargetReconciler } from '../controllers/target-reconciler.ts';
+import { TargetReconciler } from '../controllers/target/reconciler.ts';
 import {
   runKey,
   targetKey,

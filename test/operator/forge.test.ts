@@ -304,7 +304,14 @@ describe('approval', () => {
           (await listRuns(ns())).find((r) => r.metadata.name === 'approver-done-1')?.status
             ?.pullRequest?.merged,
         { what: 'merged after approval' },
-      );
+      ).catch(async (e) => {
+        // Say where the gate stands, and why the forge check failed if it did.
+        const run = (await listRuns(ns())).find((r) => r.metadata.name === 'approver-done-1');
+        const forgeState = (await getTarget(ns(), 'approver')).status?.forge;
+        throw new Error(
+          `${e}; gate: ${JSON.stringify(run?.status?.pullRequest?.gate)}; forge: ${JSON.stringify(forgeState)}`,
+        );
+      });
       await waitFor(async () => !(await getTarget(ns(), 'approver')).status?.awaitingApproval, {
         what: 'no longer awaiting approval',
       });

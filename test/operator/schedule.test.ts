@@ -2,7 +2,7 @@
 // exactly one ImprovementRun and one Job, whatever restarts or replicas.
 import { afterEach, beforeAll, describe, expect, test } from '@jest/globals';
 import { JobExecutor } from '../../src/controllers/job-executor.ts';
-import { LOW_HOLD_MS } from '../../src/controllers/queue.ts';
+import { LOW_HOLD_MS } from '../../src/kube/work-queue.ts';
 import { PREPARE_MS } from '../../src/controllers/secret-checks.ts';
 import { ManualClock } from '../../src/kube/clock.ts';
 import { installCrds, useNamespace } from '../support/kube.ts';

@@ -194,6 +194,47 @@ describe('suspend and run-now', () => {
   });
 });
 
+describe('a step that fails', () => {
+  test('leaves Ready=False naming the step and the error, and the next good pass clears it', async () => {
+    await createTarget(ns(), 'oops', { schedule: '0 0 1 1 *' });
+    await waitFor(async () => (await condition('oops', 'Ready'))?.status === 'True', {
+      what: 'Ready',
+    });
+    // A request the API server refuses to turn into a run (spec.runRequest is at most 1024 characters).
+    await kubectlOk([
+      'annotate',
+      '-n',
+      ns(),
+      'improvementtarget',
+      'oops',
+      '--overwrite',
+      `opencode.dev/run-requested-at=${'x'.repeat(2000)}`,
+    ]);
+    const failed = await waitFor(
+      async () => {
+        const c = await condition('oops', 'Ready');
+        return c?.status === 'False' ? c : undefined;
+      },
+      { what: 'Ready=False' },
+    );
+    expect(failed.reason).toBe('ReconcileFailed');
+    expect(failed.message).toMatch(/^step runRequest failed: .*runRequest/);
+    await kubectlOk([
+      'annotate',
+      '-n',
+      ns(),
+      'improvementtarget',
+      'oops',
+      '--overwrite',
+      'opencode.dev/run-requested-at=2026-12-05T11:00:00Z',
+    ]);
+    await waitFor(async () => (await condition('oops', 'Ready'))?.status === 'True', {
+      what: 'Ready again',
+    });
+    expect((await runsOf('oops')).map((r) => r.spec.runRequest)).toEqual(['2026-12-05T11:00:00Z']);
+  });
+});
+
 describe('circuit breaker', () => {
   test('after maxConsecutiveFailures failed runs the target stops itself; resume closes it and runs start again', async () => {
     const target = await createTarget(ns(), 'breaker', {

@@ -13,7 +13,7 @@
 // pick while both wait, so the low lane is never starved. While high-lane
 // work is still in flight the low lane waits for it (at most LOW_HOLD_MS):
 // the last Jobs of a burst do not share the API server with bookkeeping.
-import { realClock, type Clock } from '../kube/clock.ts';
+import { realClock, type Clock } from './clock.ts';
 
 export interface QueueOptions {
   clock: Clock;

@@ -1,6 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
 import { ManualClock } from '../kube/clock.ts';
-import { LOW_EVERY, LOW_HOLD_MS, WorkQueue } from './queue.ts';
+import { LOW_EVERY, LOW_HOLD_MS, WorkQueue } from './work-queue.ts';
 
 const tick = () => new Promise((r) => setImmediate(r));
 
