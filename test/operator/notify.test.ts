@@ -8,14 +8,8 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Manager } from '../../src/operator/manager.ts';
-import { installCrds, kubectlOk, useNamespace } from '../support/kube.ts';
-import {
-  clients,
-  createOwnedRun,
-  createTarget,
-  getTarget,
-  startManager,
-} from '../support/operator.ts';
+import { installCrds, useNamespace } from '../support/kube.ts';
+import { clients, createTarget, failedRun, getTarget, startManager } from '../support/operator.ts';
 import { waitFor } from '../support/wait.ts';
 
 const ns = useNamespace('notify');
@@ -63,28 +57,8 @@ afterAll(async () => {
   await new Promise((r) => server?.close(r));
 });
 
-async function failRun(target: any, name: string, message: string): Promise<void> {
-  await createOwnedRun(ns(), target, name, { trigger: 'manual' });
-  const t = new Date().toISOString();
-  await kubectlOk([
-    'patch',
-    '-n',
-    ns(),
-    'ir',
-    name,
-    '--subresource=status',
-    '--type=merge',
-    '-p',
-    JSON.stringify({
-      status: {
-        phase: 'Failed',
-        startTime: t,
-        completionTime: t,
-        failure: { reason: 'TestsFailed', message },
-      },
-    }),
-  ]);
-}
+const failRun = (target: any, name: string, message: string) =>
+  failedRun(ns(), target, name, message);
 
 const metric = async (result: string, webhook: string) => {
   const text = await manager.metrics.registry.getSingleMetricAsString(

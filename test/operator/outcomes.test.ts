@@ -5,8 +5,15 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { GROUP, VERSION } from '../../src/crds/index.ts';
 import type { Manager } from '../../src/operator/manager.ts';
-import { installCrds, kubectlOk, useControllerManager, useNamespace } from '../support/kube.ts';
-import { clients, createTarget, getTarget, listRuns, startManager } from '../support/operator.ts';
+import { installCrds, useControllerManager, useNamespace } from '../support/kube.ts';
+import {
+  clients,
+  createTarget,
+  getTarget,
+  listRuns,
+  patchRunStatus,
+  startManager,
+} from '../support/operator.ts';
 import { waitFor } from '../support/wait.ts';
 
 const ns = useNamespace('outcome');
@@ -100,17 +107,7 @@ describe('outcomes reported by the runner', () => {
           tests: { passed: true, coverageAfter: 50 + i },
         });
       if (phase === 'Failed') status.failure = { reason: 'TestsFailed', message: 'tests failed' };
-      await kubectlOk([
-        'patch',
-        '-n',
-        ns(),
-        'ir',
-        name,
-        '--subresource=status',
-        '--type=merge',
-        '-p',
-        JSON.stringify({ status }),
-      ]);
+      await patchRunStatus(ns(), name, status);
     }
     const t = await waitFor(
       async () => {

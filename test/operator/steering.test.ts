@@ -9,6 +9,7 @@ import {
   createOwnedRun,
   createTarget,
   events,
+  failedRun,
   getTarget,
   listRuns,
   moveClock,
@@ -243,29 +244,14 @@ describe('circuit breaker', () => {
       failedRunsHistoryLimit: 5,
     });
     await nextSlot('breaker');
-    for (const i of [1, 2]) {
-      const name = `breaker-manual-${i}`;
-      await createOwnedRun(ns(), target, name, { trigger: 'manual' });
-      const completionTime = new Date(Date.now() + i).toISOString();
-      await kubectlOk([
-        'patch',
-        '-n',
+    for (const i of [1, 2])
+      await failedRun(
         ns(),
-        'ir',
-        name,
-        '--subresource=status',
-        '--type=merge',
-        '-p',
-        JSON.stringify({
-          status: {
-            phase: 'Failed',
-            startTime: completionTime,
-            completionTime,
-            failure: { reason: 'TestsFailed', message: 'tests failed' },
-          },
-        }),
-      ]);
-    }
+        target,
+        `breaker-manual-${i}`,
+        'tests failed',
+        new Date(Date.now() + i),
+      );
     const opened = await waitFor(
       async () => {
         const t = await getTarget(ns(), 'breaker');

@@ -11,7 +11,7 @@ import { GROUP, VERSION } from '../../src/crds/index.ts';
 import type { ManualClock } from '../../src/kube/clock.ts';
 import { Manager, type ManagerOptions } from '../../src/operator/manager.ts';
 import { createLogger } from '../../src/util/logger.ts';
-import { kubeConfig } from './kube.ts';
+import { kubeConfig, kubectlOk } from './kube.ts';
 
 export class LogBuffer extends Writable {
   text = '';
@@ -115,6 +115,42 @@ export async function createOwnedRun(
       },
       spec: { targetRef: { name: target.metadata.name }, ...spec },
     },
+  });
+}
+
+/** Writes a run's status as its runner does: a merge patch on the status subresource. */
+export async function patchRunStatus(
+  namespace: string,
+  name: string,
+  status: Record<string, unknown>,
+): Promise<void> {
+  await kubectlOk([
+    'patch',
+    '-n',
+    namespace,
+    'ir',
+    name,
+    '--subresource=status',
+    '--type=merge',
+    '-p',
+    JSON.stringify({ status }),
+  ]);
+}
+
+/** A run owned by target that ended Failed (TestsFailed), as its runner reports it. */
+export async function failedRun(
+  namespace: string,
+  target: { metadata: { name: string; uid: string } },
+  name: string,
+  message = 'tests failed',
+  at = new Date(),
+): Promise<void> {
+  await createOwnedRun(namespace, target, name, { trigger: 'manual' });
+  await patchRunStatus(namespace, name, {
+    phase: 'Failed',
+    startTime: at.toISOString(),
+    completionTime: at.toISOString(),
+    failure: { reason: 'TestsFailed', message },
   });
 }
 
