@@ -11,6 +11,7 @@ import type { Reflector } from '../kube/reflector.ts';
 import type { OperatorMetrics } from '../metrics/metrics.ts';
 import type { Logger } from '../util/logger.ts';
 import { REASON } from './conditions.ts';
+import { ANNOUNCE_WINDOW_MS, announceRunCreated } from './run-created.ts';
 import type { Executor } from './executor.ts';
 import type { WorkResult } from '../kube/work-queue.ts';
 import { isTerminal, type ImprovementRun, type ImprovementTarget } from './types.ts';
@@ -33,6 +34,8 @@ export class RunReconciler {
   private readonly d: RunReconcilerDeps;
   /** Runs this process has launched (bounded): no second create call for them. */
   private readonly launched = new Set<string>();
+  /** Runs this process has considered announcing (bounded). */
+  private readonly announced = new Set<string>();
   /** Launches in flight, by run uid. */
   private readonly launching = new Map<string, Promise<void>>();
 
@@ -40,12 +43,25 @@ export class RunReconciler {
     this.d = deps;
   }
 
+  /** Records RunCreated for a run created shortly before this process first saw it (its creator may have died first). */
+  private announceRecent(target: ImprovementTarget, run: ImprovementRun): void {
+    const uid = run.metadata.uid ?? run.metadata.name;
+    if (this.announced.has(uid)) return;
+    this.announced.add(uid);
+    if (this.announced.size > 10_000) this.announced.delete(this.announced.values().next().value!);
+    const created = Date.parse(String(run.metadata.creationTimestamp ?? ''));
+    if (created > this.d.clock.now().getTime() - ANNOUNCE_WINDOW_MS)
+      announceRunCreated(this.d.recorder, target, run.metadata.name, run.spec.trigger);
+  }
+
   async reconcile(namespace: string, name: string): Promise<WorkResult> {
     const { runs, targets, executor } = this.d;
     const run = runs.get(`${namespace}/${name}`);
-    if (!run || run.metadata.deletionTimestamp || isTerminal(run)) return;
+    if (!run || run.metadata.deletionTimestamp) return;
     const target = targets.get(`${namespace}/${run.spec.targetRef.name}`);
     if (!target || target.metadata.deletionTimestamp) return; // garbage collection removes the run
+    this.announceRecent(target, run);
+    if (isTerminal(run)) return;
 
     const exec = executor.observe(run);
     if (exec.state === 'absent') {

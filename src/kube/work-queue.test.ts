@@ -91,7 +91,21 @@ describe('WorkQueue', () => {
     for (let i = 0; i < 6; i++) for (const k of ['a', 'b']) q.addRateLimited(k);
     expect(q.addRateLimited('a')).toBe(6400);
     q.forgetAll();
+    // Both were waiting out their backoff: queued now instead.
+    expect(q.length).toBe(2);
     expect([q.addRateLimited('a'), q.addRateLimited('b')]).toEqual([100, 100]);
+    q.shutdown();
+  });
+
+  test('forgetAll leaves keys that never failed where they were', () => {
+    const clock = new ManualClock(new Date(0));
+    const q = new WorkQueue({ clock, baseDelayMs: 100 });
+    q.addAfter('slot', 60_000);
+    q.addRateLimited('failed');
+    q.forgetAll();
+    expect(q.length).toBe(1);
+    clock.set(new Date(60_000));
+    expect(q.length).toBe(2);
     q.shutdown();
   });
 

@@ -176,8 +176,18 @@ export class WorkQueue {
     this.failures.delete(key);
   }
 
-  /** Every key's backoff starts afresh (the API server is back after an outage). */
+  /**
+   * The API server is back after an outage: every key's backoff starts
+   * afresh, and the keys waiting out a backoff are retried now (a slot that
+   * failed during a 3 s outage would otherwise wait out a backoff grown to
+   * 10 s and more).
+   */
   forgetAll(): void {
+    for (const key of this.failures.keys()) {
+      this.timers.get(key)?.cancel();
+      this.timers.delete(key);
+      this.add(key);
+    }
     this.failures.clear();
   }
 

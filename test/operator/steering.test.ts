@@ -236,6 +236,23 @@ describe('a step that fails', () => {
   });
 });
 
+describe('RunCreated', () => {
+  test('a run its creator made but did not announce (killed first) gets its Event from the next operator', async () => {
+    const target = await createTarget(ns(), 'orphaned', { schedule: '0 0 1 1 *' });
+    // What a killed creator leaves: the run, and no Event.
+    await createOwnedRun(ns(), target, 'orphaned-manual-1', { trigger: 'manual' });
+    const e = await waitFor(
+      async () =>
+        (await events(ns(), 'RunCreated')).find((x) =>
+          x.message?.includes('created run orphaned-manual-1'),
+        ),
+      { what: 'RunCreated for the orphaned run' },
+    );
+    expect(e.involvedObject.name).toBe('orphaned');
+    expect(e.message).toBe('created run orphaned-manual-1 (manual)');
+  });
+});
+
 describe('circuit breaker', () => {
   test('after maxConsecutiveFailures failed runs the target stops itself; resume closes it and runs start again', async () => {
     const target = await createTarget(ns(), 'breaker', {

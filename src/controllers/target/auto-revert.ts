@@ -40,7 +40,7 @@ export async function selfHeal(
   }
 }
 
-/** Creates the rollback run for sha (once); false when it has to wait (an active run, the cap). */
+/** Creates the rollback run for sha (once); false when it has to wait for an active run to end. */
 export async function autoRevert(
   env: TargetEnv,
   ctx: Ctx,

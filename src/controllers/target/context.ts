@@ -10,7 +10,7 @@ import type { Notifier } from '../../notify/notifier.ts';
 import type { Notification, NotifyEvent } from '../../notify/payload.ts';
 import type { ParsedSchedule, ScheduleCache } from '../../scheduling/schedule.ts';
 import type { Logger } from '../../util/logger.ts';
-import { REASON } from '../conditions.ts';
+import { announceRunCreated } from '../run-created.ts';
 import type { ForgeChecks } from '../forge-checks.ts';
 import type { SecretChecks } from '../secret-checks.ts';
 import { isTerminal, type ImprovementRun, type ImprovementTarget } from '../types.ts';
@@ -108,17 +108,7 @@ export function note(
   };
 }
 
-/**
- * The run's RunCreated Event, once per run whoever calls: a successor that
- * adopts a run its predecessor created (and may have died before
- * announcing) announces it too, and the Event's id keeps it to one.
- */
+/** The run's RunCreated Event (once per run, whoever records it: see run-created.ts). */
 export function announceRun(env: TargetEnv, ctx: Ctx, name: string, trigger: string): void {
-  void env.d.recorder.event(
-    ctx.target,
-    'Normal',
-    REASON.RunCreated,
-    `created run ${name} (${trigger})`,
-    { id: `${REASON.RunCreated}/${name}` },
-  );
+  announceRunCreated(env.d.recorder, ctx.target, name, trigger);
 }
