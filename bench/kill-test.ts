@@ -87,6 +87,15 @@ async function main(): Promise<void> {
   const batch = kc.makeApiClient(BatchV1Api);
   const custom = kc.makeApiClient(CustomObjectsApi);
   const operators: ChildProcess[] = [];
+  const list = async <T>(plural: string): Promise<T[]> =>
+    (
+      (await custom.listNamespacedCustomObject({
+        group: GROUP,
+        version: VERSION,
+        namespace: NS,
+        plural,
+      })) as { items: T[] }
+    ).items;
   try {
     installCrds(cp);
     await core.createNamespace({ body: { metadata: { name: NS } } });
@@ -182,27 +191,13 @@ async function main(): Promise<void> {
     stop = true;
     await runner;
 
-    const all = (
-      (await custom.listNamespacedCustomObject({
-        group: GROUP,
-        version: VERSION,
-        namespace: NS,
-        plural: 'improvementruns',
-      })) as { items: ImprovementRun[] }
-    ).items;
+    const all = await list<ImprovementRun>('improvementruns');
     // The last slot that had a few seconds to run before the settling ended; later runs are outside the window.
     const lastSlot = Math.floor((settled - 5000) / 60_000) * 60_000;
     const runs = all.filter(
       (r) => r.spec.trigger !== 'schedule' || Date.parse(r.spec.scheduledTime ?? '') <= lastSlot,
     );
-    const targets = (
-      (await custom.listNamespacedCustomObject({
-        group: GROUP,
-        version: VERSION,
-        namespace: NS,
-        plural: 'improvementtargets',
-      })) as { items: ImprovementTarget[] }
-    ).items;
+    const targets = await list<ImprovementTarget>('improvementtargets');
     const created = new Set(
       (await core.listNamespacedEvent({ namespace: NS })).items
         .filter((e) => e.reason === 'RunCreated')
