@@ -4,7 +4,8 @@
 // label, indexed here by run.
 import type { V1Job, V1Pod } from '@kubernetes/client-node';
 import { isAlreadyExists, isNotFound, type KubeApi } from '../kube/api.ts';
-import { objectKey, type Reflector } from '../kube/reflector.ts';
+import type { Reflector } from '../kube/reflector.ts';
+import { PODS_BY_RUN } from './indexes.ts';
 import type { Executor, ExecutionState } from './executor.ts';
 import { buildJob, LABEL_RUN, type JobDefaults } from './job-builder.ts';
 import { classifyPod, jobEnding, jobFailure } from './pod-failure.ts';
@@ -33,8 +34,6 @@ export class JobExecutor implements Executor {
   private readonly pods?: Reflector<Pod>;
   private readonly graceMs: number;
   private readonly now: () => Date;
-  /** run key → pod keys */
-  private readonly podsByRun = new Map<string, Set<string>>();
   /** Job uids whose pod was deleted while the Job was running (not by its own controller). */
   private readonly podDeleted = new Set<string>();
 
@@ -50,22 +49,13 @@ export class JobExecutor implements Executor {
     this.pods = o.pods;
     this.graceMs = o.podStartGraceMs ?? DEFAULT_POD_START_GRACE_MS;
     this.now = o.now ?? (() => new Date());
-    this.pods?.on((type, pod) => this.index(type, pod));
+    this.pods?.on((type, pod) => this.notePodGone(type, pod));
   }
 
-  private index(type: string, pod: Pod): void {
+  private notePodGone(type: string, pod: Pod): void {
     const run = pod.metadata.labels?.[LABEL_RUN];
     if (!run) return;
     const runKey = `${pod.metadata.namespace}/${run}`;
-    const key = objectKey(pod);
-    let set = this.podsByRun.get(runKey);
-    if (type === 'DELETED') {
-      set?.delete(key);
-      if (set?.size === 0) this.podsByRun.delete(runKey);
-    } else {
-      if (!set) this.podsByRun.set(runKey, (set = new Set()));
-      set.add(key);
-    }
     // A pod going away while its Job still runs and its controller is not
     // the one ending it: someone (or something) deleted it.
     const gone = type === 'DELETED' || !!pod.metadata.deletionTimestamp;
@@ -94,9 +84,7 @@ export class JobExecutor implements Executor {
     if (!job) return { state: 'absent' };
     const failed = jobFailure(job, !!job.metadata.uid && this.podDeleted.has(job.metadata.uid));
     let recheckAfterMs: number | undefined;
-    for (const podKey of this.podsByRun.get(key) ?? []) {
-      const pod = this.pods?.get(podKey);
-      if (!pod) continue;
+    for (const pod of this.pods?.byIndex(PODS_BY_RUN, key) ?? []) {
       const verdict = classifyPod(pod, this.now(), this.graceMs);
       if (verdict && 'failure' in verdict)
         return { state: 'failed', ...verdict.failure, stopExecution: !failed };

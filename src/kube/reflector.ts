@@ -27,6 +27,36 @@ export interface ReflectorOptions<T extends KubeObject> {
   /** Restart a watch that has delivered nothing, not even a bookmark, for this long. */
   silenceMs?: number;
   maxBackoffMs?: number;
+  /**
+   * Secondary indexes: name → the index values an object files under. Read
+   * with byIndex, so a reconcile finds a target's runs without a scan.
+   */
+  indexers?: Record<string, (o: T) => string[]>;
+  /**
+   * Applied to every object before it is stored and handed on (client-go's
+   * SetTransform). Defaults to stripCacheNoise.
+   */
+  transform?: (o: T) => T;
+}
+
+/** Annotations the operator never reads that can be large (a whole copy of the object). */
+const UNREAD_ANNOTATIONS = ['kubectl.kubernetes.io/last-applied-configuration'];
+
+/**
+ * Drops what no controller here reads and what dominates an object's size:
+ * managedFields (often larger than the spec) and kubectl's last-applied copy.
+ */
+export function stripCacheNoise<T extends KubeObject>(o: T): T {
+  const meta = o.metadata as KubeObject['metadata'] & {
+    managedFields?: unknown;
+    annotations?: Record<string, string>;
+  };
+  delete meta.managedFields;
+  if (meta.annotations) {
+    for (const a of UNREAD_ANNOTATIONS) delete meta.annotations[a];
+    if (Object.keys(meta.annotations).length === 0) delete meta.annotations;
+  }
+  return o;
 }
 
 const sleep = (ms: number, signal: AbortSignal) =>
@@ -45,6 +75,8 @@ export class Reflector<T extends KubeObject> {
   > &
     ReflectorOptions<T>;
   private readonly store = new Map<string, T>();
+  /** index name → index value → object keys */
+  private readonly indices = new Map<string, Map<string, Set<string>>>();
   private readonly handlers: Handler<T>[] = [];
   private readonly recoveryHandlers: (() => void)[] = [];
   private readonly stopper = new AbortController();
@@ -63,6 +95,7 @@ export class Reflector<T extends KubeObject> {
       maxBackoffMs: 5_000,
       ...opts,
     };
+    for (const name of Object.keys(opts.indexers ?? {})) this.indices.set(name, new Map());
   }
 
   on(handler: Handler<T>): void {
@@ -83,13 +116,60 @@ export class Reflector<T extends KubeObject> {
     return filter ? all.filter(filter) : all;
   }
 
+  /** The objects filed under value in the named index (see ReflectorOptions.indexers). */
+  byIndex(index: string, value: string): T[] {
+    const idx = this.indices.get(index);
+    if (!idx) throw new Error(`reflector ${this.opts.name} has no index ${index}`);
+    return [...(idx.get(value) ?? [])].map((k) => this.store.get(k)!);
+  }
+
+  get size(): number {
+    return this.store.size;
+  }
+
+  private put(key: string, obj: T): void {
+    this.unindex(key);
+    this.store.set(key, obj);
+    for (const [name, fn] of Object.entries(this.opts.indexers ?? {})) {
+      const idx = this.indices.get(name)!;
+      for (const value of fn(obj)) {
+        let keys = idx.get(value);
+        if (!keys) idx.set(value, (keys = new Set()));
+        keys.add(key);
+      }
+    }
+  }
+
+  private remove(key: string): void {
+    this.unindex(key);
+    this.store.delete(key);
+  }
+
+  private unindex(key: string): void {
+    const old = this.store.get(key);
+    if (!old) return;
+    for (const [name, fn] of Object.entries(this.opts.indexers ?? {})) {
+      const idx = this.indices.get(name)!;
+      for (const value of fn(old)) {
+        const keys = idx.get(value);
+        keys?.delete(key);
+        if (keys?.size === 0) idx.delete(value);
+      }
+    }
+  }
+
+  private prepare(obj: T): T {
+    return (this.opts.transform ?? stripCacheNoise)(obj);
+  }
+
   /**
    * Stores an object we just wrote, unless the cache has already moved past
    * the version the write replaced (then the watch has newer news).
    */
   replaceIfUnchanged(obj: T, previousVersion: string | undefined): void {
     const key = objectKey(obj);
-    if (this.store.get(key)?.metadata.resourceVersion === previousVersion) this.store.set(key, obj);
+    if (this.store.get(key)?.metadata.resourceVersion === previousVersion)
+      this.put(key, this.prepare(obj));
   }
 
   get synced(): boolean {
@@ -162,16 +242,17 @@ export class Reflector<T extends KubeObject> {
     this.stats.lists++;
     const res = await this.opts.list(ns);
     const seen = new Set<string>();
-    for (const item of res.items) {
+    for (const raw of res.items) {
+      const item = this.prepare(raw);
       const key = objectKey(item);
       seen.add(key);
       const had = this.store.has(key);
-      this.store.set(key, item);
+      this.put(key, item);
       this.emit(had ? 'MODIFIED' : 'ADDED', item);
     }
     for (const [key, obj] of this.store) {
       if ((ns === undefined || obj.metadata.namespace === ns) && !seen.has(key)) {
-        this.store.delete(key);
+        this.remove(key);
         this.emit('DELETED', obj);
       }
     }
@@ -217,22 +298,23 @@ export class Reflector<T extends KubeObject> {
             timeoutSeconds,
             labelSelector: this.opts.labelSelector,
           },
-          (type: string, obj: T & { code?: number }) => {
+          (type: string, raw: T & { code?: number }) => {
             armWatchdog();
             if (type === 'ERROR') {
               finish(
-                obj.code === 410
+                raw.code === 410
                   ? new GoneError('gone')
-                  : new Error(`watch error: ${JSON.stringify(obj)}`),
+                  : new Error(`watch error: ${JSON.stringify(raw)}`),
               );
               return;
             }
-            const next = obj?.metadata?.resourceVersion;
+            const next = raw?.metadata?.resourceVersion;
             if (next) lastRv = next;
             if (type === 'BOOKMARK') return;
+            const obj = this.prepare(raw);
             const key = objectKey(obj);
-            if (type === 'DELETED') this.store.delete(key);
-            else this.store.set(key, obj);
+            if (type === 'DELETED') this.remove(key);
+            else this.put(key, obj);
             this.emit(type as EventType, obj);
           },
           (err: unknown) => {

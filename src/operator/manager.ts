@@ -20,6 +20,7 @@ import { LABEL_MANAGED_BY, LABEL_RUN, MANAGED_BY } from '../controllers/job-buil
 import { WorkQueue } from '../kube/work-queue.ts';
 import { Notifier, type DeliveryPolicy } from '../notify/notifier.ts';
 import { ForgeChecks, type ForgeFactory } from '../controllers/forge-checks.ts';
+import { podIndexers, runIndexers } from '../controllers/indexes.ts';
 import { RunReconciler } from '../controllers/run-reconciler.ts';
 import { TargetReconciler } from '../controllers/target/reconciler.ts';
 import {
@@ -134,6 +135,7 @@ export class Manager {
     this.runs = new Reflector<ImprovementRun>({
       ...common,
       name: 'improvementruns',
+      indexers: runIndexers,
       list: (ns) => this.api.listCustom('improvementruns', ns),
       watchPath: (ns) => this.api.customPath('improvementruns', ns),
     });
@@ -148,6 +150,7 @@ export class Manager {
     this.pods = new Reflector<Pod>({
       ...common,
       name: 'pods',
+      indexers: podIndexers,
       labelSelector: selector,
       list: (ns) => this.api.listPods(ns, selector) as never,
       watchPath: (ns) => (ns ? `/api/v1/namespaces/${ns}/pods` : '/api/v1/pods'),

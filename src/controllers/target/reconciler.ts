@@ -9,6 +9,7 @@ import { ScheduleCache } from '../../scheduling/schedule.ts';
 import { RetryableError, errorMessage } from '../../util/errors.ts';
 import { CONDITION, REASON, setCondition } from '../conditions.ts';
 import type { WorkResult } from '../../kube/work-queue.ts';
+import { RUNS_BY_TARGET } from '../indexes.ts';
 import { SecretChecks } from '../secret-checks.ts';
 import { circuitBreaker } from './circuit.ts';
 import type { Ctx, Step, TargetEnv, TargetReconcilerDeps } from './context.ts';
@@ -62,9 +63,7 @@ export class TargetReconciler {
       prior: target.status,
       status: structuredClone(target.status ?? {}),
       now: d.clock.now(),
-      runs: d.runs.list(
-        (r) => r.metadata.namespace === namespace && r.spec.targetRef.name === name,
-      ),
+      runs: d.runs.byIndex(RUNS_BY_TARGET, key),
       newlyCounted: [],
       newlyMerged: [],
       requeueMs: [],
