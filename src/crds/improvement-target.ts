@@ -61,7 +61,7 @@ const BranchName = (def: string) =>
 
 /** The five-field cron shape (values are checked by the operator) or an @-macro. */
 export const SCHEDULE_PATTERN =
-  '^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|[0-9A-Za-z*?/,-]+( +[0-9A-Za-z*?/,-]+){4})$';
+  '^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|[0-9A-Za-z*?/,()-]+( +[0-9A-Za-z*?/,()-]+){4})$';
 export const REPOSITORY_URL_PATTERN =
   '^(https://[^\\s/]+/\\S+|ssh://\\S+|git@[^\\s:]+:\\S+|file:///\\S*)$';
 
@@ -422,7 +422,8 @@ export const ImprovementTargetSpec = Type.Object({
   schedule: Type.String({
     maxLength: 256,
     pattern: SCHEDULE_PATTERN,
-    description: '5-field cron, or @hourly, @daily, @weekly, @monthly, @yearly.',
+    description:
+      '5-field cron, or @hourly, @daily, @weekly, @monthly, @yearly. extension: H in a field (H, H(a-b), H/n, H(a-b)/n) stands for a value chosen by a stable hash of the target\'s namespace and name, so a fleet on one line (H 8 * * *) spreads over the hour.',
   }),
   timeZone: Type.String({
     default: 'Etc/UTC',
@@ -535,6 +536,13 @@ export const ImprovementTargetStatus = Type.Object({
           Type.Array(Type.Integer({ minimum: 1 }), {
             maxItems: 64,
             description: 'Priority issues that already started a run (most recent).',
+          }),
+        ),
+        waitingIssues: Type.Optional(
+          Type.Array(Type.Integer({ minimum: 1 }), {
+            maxItems: 16,
+            description:
+              'extension: priority issues seen open that have not started a run yet, oldest first; each waits for room under concurrencyPolicy.',
           }),
         ),
         message: Type.Optional(

@@ -87,7 +87,8 @@ export class ScheduleCache {
   private readonly max: number;
   private readonly entries = new Map<string, ParsedSchedule | ScheduleError>();
 
-  constructor(max = 1024) {
+  // Hashed schedules (H) make up to 1,440 distinct daily lines from one.
+  constructor(max = 4096) {
     this.max = max;
   }
 

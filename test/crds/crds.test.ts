@@ -386,4 +386,13 @@ describe('admission refuses invalid ImprovementTargets', () => {
   test('a valid manifest passes the same path (the check can tell)', async () => {
     expect(await createError('improvementtargets', target({}, 'good'))).toBe('accepted');
   });
+
+  test.each(['H 8 * * *', 'H(0-29)/10 H(9-17) * * 1-5', '0,H H/2 * * *'])(
+    'a hashed schedule (%s) is accepted',
+    async (schedule) => {
+      expect(await createError('improvementtargets', target({ schedule }, 'hashed'))).toBe(
+        'accepted',
+      );
+    },
+  );
 });

@@ -157,6 +157,93 @@ describe('priority issues', () => {
   });
 });
 
+describe('priority issues and the concurrency policy', () => {
+  const runsFor = async (t: string) =>
+    (await listRuns(ns())).filter((r) => r.spec.targetRef.name === t);
+
+  test('under Forbid an issue waits for the active run, then starts without another forge check', async () => {
+    await createDoubleTarget(gh, {
+      namespace: ns(),
+      name: 'busy',
+      token: TOKEN,
+      forgeCheckInterval: '5m',
+    });
+    const target = await getTarget(ns(), 'busy');
+    await createOwnedRun(ns(), target, 'busy-manual', { trigger: 'manual' });
+    const n = gh.addIssue('acme', 'busy', {
+      title: 'Token in logs',
+      labels: ['opencode-priority'],
+    });
+    await checkTargetAfter('busy', 5 * 60_000 + 1000);
+    const waiting = await getTarget(ns(), 'busy');
+    expect(waiting.status.forge.waitingIssues).toEqual([n]);
+    expect((await runsFor('busy')).map((r) => r.spec.trigger)).toEqual(['manual']);
+    await waitFor(
+      async () =>
+        (await events(ns(), 'RunSkipped')).some((e) =>
+          e.message.startsWith(`priority issue #${n} waits: run busy-manual is still active`),
+        ),
+      { what: 'the RunSkipped Event' },
+    );
+
+    // The active run ends; the clock stays, so no forge check happens: the queue in status starts it.
+    const checked = waiting.status.forge.lastCheckTime;
+    const at = clock.now().toISOString();
+    await patchRunStatus(ns(), 'busy-manual', {
+      phase: 'Succeeded',
+      startTime: at,
+      completionTime: at,
+    });
+    const started = await waitFor(
+      async () => (await runsFor('busy')).find((r) => r.spec.trigger === 'priority-issue'),
+      { what: 'the priority run after the active run ended' },
+    );
+    expect(started.spec.issue).toBe(n);
+    const after = await waitFor(
+      async () => {
+        const t = await getTarget(ns(), 'busy');
+        return t.status.forge.handledIssues?.length ? t : undefined;
+      },
+      { what: 'the issue recorded as handled' },
+    );
+    expect(after.status.forge.lastCheckTime).toBe(checked);
+    expect(after.status.forge.waitingIssues).toBeUndefined();
+    expect(after.status.forge.handledIssues).toEqual([n]);
+  });
+
+  test('under Replace an issue replaces the active run at once', async () => {
+    await createDoubleTarget(gh, {
+      namespace: ns(),
+      name: 'swap',
+      token: TOKEN,
+      forgeCheckInterval: '5m',
+      spec: { concurrencyPolicy: 'Replace' },
+    });
+    await createOwnedRun(ns(), await getTarget(ns(), 'swap'), 'swap-manual', { trigger: 'manual' });
+    const n = gh.addIssue('acme', 'swap', {
+      title: 'XSS in /profile',
+      labels: ['opencode-priority'],
+    });
+    await checkTargetAfter('swap', 5 * 60_000 + 1000);
+    const runs = await waitFor(
+      async () => {
+        const all = await runsFor('swap');
+        return all.some((r) => r.spec.trigger === 'priority-issue') &&
+          !all.some((r) => r.metadata.name === 'swap-manual' && !r.metadata.deletionTimestamp)
+          ? all
+          : undefined;
+      },
+      { what: 'the priority run in place of the active one' },
+    );
+    expect(runs.find((r) => r.spec.trigger === 'priority-issue')!.spec.issue).toBe(n);
+    expect(
+      (await events(ns(), 'RunReplaced')).some((e) =>
+        e.message.includes(`deleted active run swap-manual to make room for priority issue #${n}`),
+      ),
+    ).toBe(true);
+  });
+});
+
 describe('merge tracking', () => {
   test('a merged pull request marks its runs and the target, and observes time to main', async () => {
     const forge = forgeFor('svc');

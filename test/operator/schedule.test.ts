@@ -5,7 +5,8 @@ import { JobExecutor } from '../../src/controllers/job-executor.ts';
 import { LOW_HOLD_MS } from '../../src/kube/work-queue.ts';
 import { PREPARE_MS } from '../../src/controllers/secret-checks.ts';
 import { ManualClock } from '../../src/kube/clock.ts';
-import { installCrds, useNamespace } from '../support/kube.ts';
+import { resolveHashed } from '../../src/scheduling/hashed.ts';
+import { installCrds, kubectlOk, useNamespace } from '../support/kube.ts';
 import {
   clients,
   createOwnedRun,
@@ -272,6 +273,53 @@ describe('a target naming a Secret', () => {
       what: `run ${name}`,
     });
     expect((await getTarget(ns(), 'prepared')).status?.phase).not.toBe('Stalled');
+  });
+});
+
+describe('a hashed schedule', () => {
+  test('each target fires at its own hashed minute, the same after a restart', async () => {
+    const clock = new ManualClock(new Date());
+    const first = run(clock);
+    await first.started;
+    const names = ['fleet-a', 'fleet-b', 'fleet-c', 'fleet-d'];
+    for (const n of names) await createTarget(ns(), n, { schedule: 'H * * * *' });
+    const nextOf = async () =>
+      Object.fromEntries(
+        await Promise.all(
+          names.map(async (n) => [
+            n,
+            await waitFor(async () => (await getTarget(ns(), n)).status?.nextScheduleTime, {
+              what: `${n} nextScheduleTime`,
+            }),
+          ]),
+        ),
+      ) as Record<string, string>;
+    const before = await nextOf();
+    for (const n of names) {
+      const minute = Number(resolveHashed('H * * * *', `${ns()}/${n}`).split(' ')[0]);
+      expect(new Date(before[n]!).getUTCMinutes()).toBe(minute);
+      expect(Date.parse(before[n]!) - clock.now().getTime()).toBeLessThanOrEqual(3_600_000);
+    }
+    expect(new Set(Object.values(before)).size).toBeGreaterThan(1);
+
+    // A new process (another replica, or after a restart) computes the same slots.
+    await first.manager.stop();
+    for (const n of names)
+      await kubectlOk([
+        ...['patch', 'improvementtarget', n, '-n', ns(), '--subresource=status', '--type=json'],
+        ...['-p', '[{"op":"remove","path":"/status/nextScheduleTime"}]'],
+      ]);
+    const second = run(clock);
+    await second.started;
+    expect(await nextOf()).toEqual(before);
+
+    const earliest = names.reduce((a, b) => (before[a]! <= before[b]! ? a : b));
+    await moveClock(second.manager, clock, new Date(Date.parse(before[earliest]!) + 1000));
+    const slot = Math.floor(Date.parse(before[earliest]!) / 60_000);
+    await waitFor(
+      async () => (await listRuns(ns())).some((r) => r.metadata.name === `${earliest}-${slot}`),
+      { what: `the run of ${earliest} at its hashed minute` },
+    );
   });
 });
 

@@ -331,6 +331,13 @@ describe('a spec that cannot be acted on', () => {
       { schedule: '0 * * * *' },
     ],
     [
+      'bad-hash',
+      { schedule: 'H(0-90) * * * *' },
+      'InvalidSchedule',
+      'spec.schedule: schedule "H(0-90) * * * *": minute "H(0-90)": the range must lie within 0-59',
+      { schedule: 'H(0-29) * * * *' },
+    ],
+    [
       'bad-zone',
       { schedule: '0 * * * *', timeZone: 'Mars/Olympus' },
       'InvalidTimeZone',

@@ -5,7 +5,7 @@ import { REASON } from '../conditions.ts';
 import { ForgeChecks, parseInterval, type ForgeCheckResult } from '../forge-checks.ts';
 import { selfHeal } from './auto-revert.ts';
 import { activeRuns, paused, type Ctx, type TargetEnv } from './context.ts';
-import { createRun } from './runs.ts';
+import { createRun, makeRoom } from './runs.ts';
 
 /**
  * Forge checks run in their own lane (ForgeChecks), never inside a
@@ -19,6 +19,7 @@ export async function forgeCheck(env: TargetEnv, ctx: Ctx): Promise<void> {
   const key = `${namespace}/${name}`;
   const done = forge.take(key);
   if (done) await applyForgeCheck(env, ctx, done);
+  await startPriorityRun(env, ctx);
   const interval = parseInterval(ctx.target.spec.forgeCheckInterval ?? '5m');
   const last = Date.parse(ctx.status.forge?.lastCheckTime ?? '') || 0;
   const poked = env.d.forgePokes?.delete(key) ?? false;
@@ -103,15 +104,43 @@ export async function applyForgeCheck(
       seen.recheckAt,
     );
   const handled = new Set(state.handledIssues ?? []);
-  const next = seen.priorityIssues.find((n) => !handled.has(n));
-  const priorityActive = activeRuns(ctx).some((r) => r.spec.trigger === 'priority-issue');
-  if (next === undefined || paused(ctx) || priorityActive) return;
+  const waiting = seen.priorityIssues.filter((n) => !handled.has(n)).slice(0, MAX_WAITING);
+  if (waiting.length) state.waitingIssues = waiting;
+  else delete state.waitingIssues;
+}
+
+const MAX_WAITING = 16;
+
+/**
+ * Starts a run for the oldest priority issue still waiting, when there is
+ * room. The queue is in status, so an issue that waits for an active run
+ * starts as soon as that run ends, not at the next forge check.
+ */
+async function startPriorityRun(env: TargetEnv, ctx: Ctx): Promise<void> {
+  const state = ctx.status.forge;
+  const next = state?.waitingIssues?.[0];
+  if (!state || next === undefined || paused(ctx)) return;
+  // One issue at a time: a newer issue never replaces the run of an older one.
+  if (activeRuns(ctx).some((r) => r.spec.trigger === 'priority-issue')) return;
+  // Otherwise the concurrency policy decides, as for a slot.
+  if (!(await makeRoom(env, ctx, `priority issue #${next}`))) {
+    const blocking = activeRuns(ctx)
+      .map((r) => r.metadata.name)
+      .join(', ');
+    const msg = `priority issue #${next} waits: run ${blocking} is still active (concurrencyPolicy Forbid)`;
+    void env.d.recorder.event(ctx.target, 'Normal', REASON.RunSkipped, msg);
+    return;
+  }
+  ctx.mustWrite = true;
   await createRun(env, ctx, requestedRunName(ctx.target.metadata.name, 'issue', String(next)), {
     trigger: 'priority-issue',
     scheduledTime: ctx.now.toISOString(),
     issue: next,
   });
   state.handledIssues = [...(state.handledIssues ?? []), next].slice(-64);
+  const rest = state.waitingIssues!.slice(1);
+  if (rest.length) state.waitingIssues = rest;
+  else delete state.waitingIssues;
   const msg = `issue #${next} carries the priority label: started a run`;
   void env.d.recorder.event(ctx.target, 'Normal', REASON.PriorityIssue, msg);
 }

@@ -1,5 +1,6 @@
 // The spec as the API server cannot check it: the schedule and time zone
 // parse, and the Secrets it names exist with their keys.
+import { HashedScheduleError, resolveHashed } from '../../scheduling/hashed.ts';
 import { isScheduleError } from '../../scheduling/schedule.ts';
 import { REASON } from '../conditions.ts';
 import type { Ctx, TargetEnv } from './context.ts';
@@ -9,7 +10,18 @@ const SECRET_RECHECK_MS = 30_000;
 
 export async function validate(env: TargetEnv, ctx: Ctx): Promise<void> {
   const { spec, metadata } = ctx.target;
-  const parsed = env.schedules.parse(spec.schedule, spec.timeZone ?? 'Etc/UTC');
+  let expr: string;
+  try {
+    expr = resolveHashed(spec.schedule, `${metadata.namespace}/${metadata.name}`);
+  } catch (err) {
+    if (!(err instanceof HashedScheduleError)) throw err;
+    ctx.stalled = {
+      reason: REASON.InvalidSchedule,
+      message: `spec.schedule: schedule "${spec.schedule}": ${err.message}`,
+    };
+    return;
+  }
+  const parsed = env.schedules.parse(expr, spec.timeZone ?? 'Etc/UTC');
   if (isScheduleError(parsed)) {
     ctx.stalled = { reason: parsed.reason, message: `spec.${parsed.field}: ${parsed.message}` };
     return;
