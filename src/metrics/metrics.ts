@@ -147,7 +147,18 @@ export class OperatorMetrics {
     }
   }
 
-  /** Drops every series of a deleted target, so dashboards do not show ghosts. */
+  /** Targets deleted since the last sweep of the counters and histograms. */
+  private readonly forgotten = new Set<string>();
+  private sweepTimer: NodeJS.Timeout | undefined;
+
+  /**
+   * Drops every series of a deleted target, so dashboards do not show ghosts
+   * and a fleet that churns does not grow the registry. Gauges go at once.
+   * Counters and histograms carry more labels (result, type, webhook) whose
+   * values are not all known here, so they are swept from what the registry
+   * holds: once per second at most, for every target deleted meanwhile, which
+   * keeps deleting N targets linear in the series (not N scans).
+   */
   forgetTarget(namespace: string, target: string): void {
     const labels = { namespace, target };
     for (const m of [
@@ -162,5 +173,39 @@ export class OperatorMetrics {
       this.lastSuccess,
     ])
       m.remove(labels);
+    this.forgotten.add(`${namespace}/${target}`);
+    this.sweepTimer ??= setTimeout(() => void this.sweep(), SWEEP_DELAY_MS).unref();
+  }
+
+  /** Removes the counter and histogram series of the targets forgotten so far; resolves when done. */
+  async sweep(): Promise<void> {
+    clearTimeout(this.sweepTimer);
+    this.sweepTimer = undefined;
+    const gone = new Set(this.forgotten);
+    this.forgotten.clear();
+    if (!gone.size) return;
+    for (const m of [
+      this.runsTotal,
+      this.improvementsTotal,
+      this.runDuration,
+      this.timeToMain,
+      this.rollbacksTotal,
+      this.autoReverts,
+      this.notifications,
+      this.scheduleLag,
+    ] as (Counter<string> | Histogram<string>)[]) {
+      const removed = new Set<string>();
+      for (const { labels } of (await m.get()).values) {
+        if (!gone.has(`${labels.namespace}/${labels.target}`)) continue;
+        // A histogram reports each bucket with its `le`; the series is the rest.
+        const { le: _bucket, ...series } = labels;
+        const key = JSON.stringify(series);
+        if (removed.has(key)) continue;
+        removed.add(key);
+        m.remove(series as Record<string, string>);
+      }
+    }
   }
 }
+
+const SWEEP_DELAY_MS = 1000;
