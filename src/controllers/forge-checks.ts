@@ -179,7 +179,10 @@ export class ForgeChecks {
             ? { headSha: prior.headSha, at: Date.parse(prior.headSeenAt!) }
             : undefined;
           const approval = prRuns.some((r) =>
-            needsApproval(target.spec.policy?.requireApproval, r.status?.improvement),
+            needsApproval(
+              r.status?.policy?.requireApproval ?? target.spec.policy?.requireApproval,
+              r.status?.improvement,
+            ),
           );
           const step = await advanceMerge(
             forge,

@@ -143,6 +143,36 @@ export const ImprovementRunStatus = Type.Object({
       ),
     }),
   ),
+  policy: Type.Optional(
+    Type.Object(
+      {
+        configFile: Type.Optional(
+          Type.Object({
+            path: Type.String({ maxLength: 256 }),
+            commit: Type.String({ maxLength: 64 }),
+          }),
+        ),
+        requireApproval: Type.Optional(
+          Type.Array(Type.String({ maxLength: 32 }), {
+            maxItems: 16,
+            description: "The run's approval list; the operator's merge gate reads it.",
+          }),
+        ),
+        values: Type.Array(
+          Type.Object({
+            field: Type.String({ maxLength: 64 }),
+            value: Type.String({ maxLength: 1024 }),
+            source: StringEnum(['target', 'repository'] as const),
+          }),
+          { maxItems: 32 },
+        ),
+      },
+      {
+        description:
+          "extension: the policy this run applied: the ImprovementTarget's, narrowed by the repository's .opencode/config.yaml (read from the main branch at configFile.commit), each value with where it came from.",
+      },
+    ),
+  ),
   questionIssue: Type.Optional(
     Type.Object(
       { number: Type.Integer({ minimum: 1 }), url: Type.String({ maxLength: 2048 }) },

@@ -423,7 +423,7 @@ export const ImprovementTargetSpec = Type.Object({
     maxLength: 256,
     pattern: SCHEDULE_PATTERN,
     description:
-      '5-field cron, or @hourly, @daily, @weekly, @monthly, @yearly. extension: H in a field (H, H(a-b), H/n, H(a-b)/n) stands for a value chosen by a stable hash of the target\'s namespace and name, so a fleet on one line (H 8 * * *) spreads over the hour.',
+      "5-field cron, or @hourly, @daily, @weekly, @monthly, @yearly. extension: H in a field (H, H(a-b), H/n, H(a-b)/n) stands for a value chosen by a stable hash of the target's namespace and name, so a fleet on one line (H 8 * * *) spreads over the hour.",
   }),
   timeZone: Type.String({
     default: 'Etc/UTC',

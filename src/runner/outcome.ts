@@ -26,6 +26,8 @@ export const FAILURE_REASONS = {
   LLMUnavailable: 'The LLM server could not be reached or failed.',
   ContextTooLarge: 'The prompt did not fit the model context (num_ctx); nothing was sent.',
   InvalidConfiguration: 'The runner configuration (env, target spec) is invalid.',
+  InvalidRepositoryConfig:
+    "The repository's .opencode/config.yaml is malformed, or tries to widen what the ImprovementTarget allows; the message names the field.",
   RollbackTargetNotFound: 'The commit or run named by spec.rollback does not exist.',
   RollbackFailed: 'The rollback could not be applied cleanly.',
   DeadlineExceeded: 'The Job ran past activeDeadlineSeconds.',
@@ -60,7 +62,14 @@ export type NoChangeReason = keyof typeof NO_CHANGE_REASONS;
 
 export type RunOutcome = Pick<
   ImprovementRunStatus,
-  'improvement' | 'tests' | 'branch' | 'commit' | 'pullRequest' | 'failure' | 'questionIssue'
+  | 'improvement'
+  | 'tests'
+  | 'branch'
+  | 'commit'
+  | 'pullRequest'
+  | 'failure'
+  | 'questionIssue'
+  | 'policy'
 > & {
   phase: OutcomePhase;
   /** Work-branch coverage after the run (percent), for the target's coverage trend. */

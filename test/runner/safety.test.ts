@@ -43,6 +43,11 @@ const CASES: [string, unknown[], string, Record<string, unknown>?][] = (
     ],
     ['protected path', [plan, block('.github/workflows/ci.yml', '', 'on: push')], 'EditRejected'],
     ['state files', [plan, block('.opencode/STATE.md', '', '# mine')], 'EditRejected'],
+    [
+      'the repository config',
+      [plan, block('.opencode/config.yaml', '', 'policy:\n  maxFilesChanged: 1000\n')],
+      'EditRejected',
+    ],
     ['ambiguous search', [plan, block('src/math.js', '}', '};')], 'EditRejected'],
     [
       'deleted test',

@@ -274,6 +274,23 @@ export class GitClient {
     await this.raw(['push', '--porcelain', remote, `${localRef}:refs/heads/${remoteBranch}`]);
   }
 
+  /**
+   * A regular file's content at ref, or undefined when the path is absent
+   * there. Refuses a symlink, a directory or a file over maxBytes: callers
+   * read maintainer-owned data, never something that points elsewhere.
+   */
+  async readBlob(ref: string, path: string, maxBytes: number): Promise<string | undefined> {
+    refuseFlagLike([ref, path]);
+    const entry = (await this.raw(['ls-tree', '-z', '--long', ref, '--', path])).split('\0')[0];
+    if (!entry) return undefined;
+    const [mode, type, , size] = entry.split(/\s+/);
+    if (type !== 'blob' || (mode !== '100644' && mode !== '100755'))
+      throw new GitError('ls-tree', `${path} at ${ref} is not a regular file`);
+    if (Number(size) > maxBytes)
+      throw new GitError('ls-tree', `${path} at ${ref} is ${size} bytes, over ${maxBytes}`);
+    return this.raw(['cat-file', 'blob', `${ref}:${path}`]);
+  }
+
   async revParse(ref: string): Promise<string> {
     return (await this.raw(['rev-parse', '--verify', `${ref}^{commit}`])).trim();
   }

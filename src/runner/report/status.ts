@@ -30,6 +30,7 @@ export function outcomeStatus(o: RunOutcome, completionTime: Date): ImprovementR
   if (o.pullRequest) status.pullRequest = o.pullRequest;
   if (o.failure) status.failure = o.failure;
   if (o.questionIssue) status.questionIssue = o.questionIssue;
+  if (o.policy) status.policy = o.policy;
   return JSON.parse(secrets.redact(JSON.stringify(status))) as ImprovementRunStatus;
 }
 

@@ -45,6 +45,7 @@ export async function openSession(
     input,
     deps,
     spec,
+    ignorePaths: [],
     log,
     git,
     dir,

@@ -1,6 +1,10 @@
 // What a run is given (target, run, token, workspace, collaborators) and the
 // state its steps share. Instances only: runs are independent.
-import type { ImprovementRunSpec, ImprovementTargetSpec } from '../../crds/index.ts';
+import type {
+  ImprovementRunSpec,
+  ImprovementRunStatus,
+  ImprovementTargetSpec,
+} from '../../crds/index.ts';
 import type { Logger } from '../../util/logger.ts';
 import type { Forge } from '../../forge/types.ts';
 import type { GitClient } from '../git/git-client.ts';
@@ -63,7 +67,12 @@ export interface RunReport {
 export interface RunContext {
   input: WorkflowInput;
   deps: WorkflowDeps;
+  /** The target's spec narrowed by the repository's config (see repo-config/). */
   spec: ImprovementTargetSpec;
+  /** Globs the repository asks the runner neither to analyse nor to change. */
+  ignorePaths: string[];
+  /** The policy this run applies and where each value came from, for its status. */
+  policy?: ImprovementRunStatus['policy'];
   log: Logger;
   git: GitClient;
   dir: string;

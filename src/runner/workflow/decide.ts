@@ -35,7 +35,11 @@ export async function decide(ctx: RunContext): Promise<Decision> {
   const { spec, deps, git } = ctx;
   // Set-up and tests run on an export of HEAD, never in this clone.
   ctx.baseline = await baselineTests(ctx);
-  const protectedGlobs = [...HARNESS_AND_GOVERNANCE_GLOBS, ...spec.policy.protectedPaths];
+  const protectedGlobs = [
+    ...HARNESS_AND_GOVERNANCE_GLOBS,
+    ...spec.policy.protectedPaths,
+    ...ctx.ignorePaths,
+  ];
   const analysis = await analyse({
     dir: ctx.dir,
     forge: deps.forge,

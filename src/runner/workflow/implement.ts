@@ -38,7 +38,7 @@ async function applyAndTest(ctx: RunContext, proposal: Proposal) {
     maxLinesChanged: spec.policy.maxLinesChanged,
     maxFileBytes: spec.policy.maxFileBytes,
     maxLineLength: spec.policy.maxLineLength,
-    protectedPaths: [...spec.policy.protectedPaths, `${spec.stateDir}/**`],
+    protectedPaths: [...spec.policy.protectedPaths, ...ctx.ignorePaths, `${spec.stateDir}/**`],
   });
   if (!applied.ok) {
     await git.restore();

@@ -4,6 +4,8 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { OperatorError } from '../../util/errors.ts';
 import { GitClient } from '../git/git-client.ts';
+import { loadRepoConfig } from '../repo-config/load.ts';
+import { narrowSpec } from '../repo-config/narrow.ts';
 import { INIT_COMMIT_MESSAGE, StateStore } from '../state/index.ts';
 import type { RunContext, WorkflowDeps, WorkflowInput } from './context.ts';
 import { slugify } from './messages.ts';
@@ -31,6 +33,7 @@ export async function prepare(input: WorkflowInput, deps: WorkflowDeps): Promise
     input,
     deps,
     spec,
+    ignorePaths: [],
     log,
     git,
     dir,
@@ -65,4 +68,25 @@ export async function prepare(input: WorkflowInput, deps: WorkflowDeps): Promise
     log.info({ files: created }, 'initialized state tracking');
   }
   return ctx;
+}
+
+/**
+ * Narrows the run's spec by the repository's .opencode/config.yaml (read
+ * from main). A malformed or widening file ends the run, naming the field.
+ */
+export async function applyRepoConfig(ctx: RunContext): Promise<void> {
+  const { main } = ctx.spec.branches;
+  const loaded = await loadRepoConfig(ctx.git, `origin/${main}`, ctx.spec.stateDir);
+  const narrowed = narrowSpec(ctx.spec, loaded.config, loaded.path);
+  ctx.spec = narrowed.spec;
+  ctx.ignorePaths = narrowed.ignorePaths;
+  ctx.policy = {
+    ...(loaded.config ? { configFile: { path: loaded.path, commit: loaded.commit } } : {}),
+    ...(narrowed.spec.policy.requireApproval?.length
+      ? { requireApproval: narrowed.spec.policy.requireApproval }
+      : {}),
+    values: narrowed.values,
+  };
+  if (loaded.config)
+    ctx.log.info({ file: loaded.path, commit: loaded.commit }, 'applied the repository config');
 }

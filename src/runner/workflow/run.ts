@@ -10,7 +10,7 @@ import type { RunContext, RunReport, WorkflowDeps, WorkflowInput } from './conte
 import { decide } from './decide.ts';
 import { pushPendingState, recordFailure } from './fail.ts';
 import { implement } from './implement.ts';
-import { prepare } from './prepare.ts';
+import { applyRepoConfig, prepare } from './prepare.ts';
 import { publish, testsStatus } from './publish.ts';
 
 export interface WorkflowResult {
@@ -29,16 +29,16 @@ export async function runWorkflow(
   let ctx: RunContext | undefined;
   try {
     ctx = await prepare(input, deps);
+    await applyRepoConfig(ctx);
     const outcome = await improve(ctx);
-    return { outcome, report: ctx.report };
+    return { outcome: withPolicy(outcome, ctx), report: ctx.report };
   } catch (err) {
     const reason = reasonOf(err);
     deps.logger.error({ reason, err: errorMessage(err) }, 'run failed');
     return {
-      outcome: failedOutcome(
-        reason,
-        errorMessage(err),
-        ctx?.branch ?? input.target.spec.branches.work,
+      outcome: withPolicy(
+        failedOutcome(reason, errorMessage(err), ctx?.branch ?? input.target.spec.branches.work),
+        ctx,
       ),
       report: ctx?.report ?? emptyReport,
     };
@@ -47,6 +47,11 @@ export async function runWorkflow(
     await ctx?.bench?.cleanup();
     if (ctx && !opts.keepWorkdir) await rm(ctx.dir, { recursive: true, force: true });
   }
+}
+
+/** Every outcome says which policy the run applied, once the repository config was read. */
+function withPolicy(outcome: RunOutcome, ctx: RunContext | undefined): RunOutcome {
+  return ctx?.policy ? { ...outcome, policy: ctx.policy } : outcome;
 }
 
 async function improve(ctx: RunContext): Promise<RunOutcome> {
