@@ -10,7 +10,7 @@
 // a shared 2-core machine: each contender runs --repeat times, interleaved,
 // and the table shows the median round with the range of p99s beside it.
 // Run on demand; it is not part of the test suite.
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -24,7 +24,7 @@ import {
 import { DEFAULT_RUNNER_SERVICE_ACCOUNT } from '../src/controllers/job-builder.ts';
 import { GROUP, VERSION } from '../src/crds/index.ts';
 import { ControlPlane } from '../test/controlplane/controlplane.ts';
-import { installCrds } from './support.ts';
+import { apiRequests, bulk, cpuSeconds, installCrds, requestDiff } from './support.ts';
 
 const root = join(import.meta.dirname, '..');
 const { values } = parseArgs({
@@ -84,19 +84,6 @@ const cronAt = (slot: number) => {
   return `${d.getUTCMinutes()} ${d.getUTCHours()} * * *`;
 };
 
-async function bulk<T>(
-  items: T[],
-  concurrency: number,
-  fn: (x: T) => Promise<unknown>,
-): Promise<void> {
-  let i = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (i < items.length) await fn(items[i++]!);
-    }),
-  );
-}
-
 interface Result {
   p50: number;
   p99: number;
@@ -106,16 +93,6 @@ interface Result {
   cpu: Record<string, number>;
   /** API requests (not watches, not leases) in the same window. */
   requests: string;
-}
-
-/** user+system CPU seconds of a process so far (Linux /proc; USER_HZ is 100). */
-function cpuSeconds(pid: number): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return NaN;
-  }
 }
 
 /**
@@ -153,36 +130,6 @@ async function apiserverProfile(cp: ControlPlane, file: string, seconds: number)
       (err, stdout) => (err ? reject(err) : (writeFileSync(file, stdout), resolve())),
     ),
   );
-}
-
-/** kube-apiserver's request counts by verb and resource (its own /metrics). */
-function apiRequests(cp: ControlPlane): Map<string, number> {
-  const text = execFileSync(
-    join(cp.binDir, 'kubectl'),
-    ['--kubeconfig', cp.kubeconfig, 'get', '--raw', '/metrics'],
-    { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 },
-  );
-  const out = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (!line.startsWith('apiserver_request_total{')) continue;
-    const labels = Object.fromEntries(
-      [...line.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]),
-    );
-    if (labels.verb === 'WATCH' || labels.resource === 'leases') continue;
-    const k = `${labels.verb} ${labels.resource}${labels.subresource ? '/' + labels.subresource : ''}`;
-    out.set(k, (out.get(k) ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1)));
-  }
-  return out;
-}
-
-/** Requests made between two apiRequests() snapshots, most frequent first. */
-function requestDiff(before: Map<string, number>, after: Map<string, number>): string {
-  return [...after]
-    .map(([k, v]) => [k, v - (before.get(k) ?? 0)] as const)
-    .filter(([, v]) => v > 0)
-    .sort((a, b) => b[1] - a[1])
-    .map(([k, v]) => `${k} ${v}`)
-    .join(', ');
 }
 
 /** Starts counting CPU of the control plane's processes and any extra pids; call the result to stop. */
@@ -239,7 +186,7 @@ async function ours(cp: ControlPlane, kc: KubeConfig, n: number): Promise<Result
     { stdio: 'ignore' },
   );
   try {
-    const slot = await nextSlotWithMargin(n >= 1000 ? 40_000 : 15_000);
+    const slot = await nextSlotWithMargin(n >= 1000 ? Math.max(40_000, n * 12) : 15_000);
     const names = Array.from({ length: n }, (_, i) => `t${i}`);
     await bulk(names, 16, (name) =>
       custom.createNamespacedCustomObject({
@@ -309,7 +256,7 @@ async function cronjobs(cp: ControlPlane, kc: KubeConfig, n: number): Promise<Re
   const batch = kc.makeApiClient(BatchV1Api);
   await core.createNamespace({ body: { metadata: { name: ns } } });
   try {
-    const slot = await nextSlotWithMargin(n >= 1000 ? 40_000 : 15_000);
+    const slot = await nextSlotWithMargin(n >= 1000 ? Math.max(40_000, n * 12) : 15_000);
     await bulk(
       Array.from({ length: n }, (_, i) => `c${i}`),
       16,
