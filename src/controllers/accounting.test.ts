@@ -97,6 +97,20 @@ describe('account', () => {
     expect(next.status.consecutiveFailures).toBe(0);
   });
 
+  test('the quality trend follows the runs that measured it, in completion order', () => {
+    const q = (findingsBefore: number, findings: number) => ({
+      quality: { findingsBefore, findings, checks: [] },
+    });
+    const { status } = account(undefined, [
+      run('q2', 'Failed', 2, q(7, 7)),
+      run('q1', 'Succeeded', 1, q(9, 7)),
+      run('q3', 'NoChange', 3),
+    ]);
+    expect(status.quality).toEqual({ previous: 7, current: 7 });
+    const next = account(status, [run('q4', 'Succeeded', 4, q(7, 5))]).status;
+    expect(next.quality).toEqual({ previous: 7, current: 5 });
+  });
+
   test('the list stays bounded by the runs that exist (the history limits)', () => {
     const runs = Array.from({ length: 100 }, (_, i) => run(`r${i}`, 'Succeeded', i));
     const { status } = account(undefined, runs);

@@ -57,6 +57,9 @@ export function account(
     const after = s.tests?.coverageAfter;
     if (after !== undefined && s.phase !== 'Failed')
       status.coverage = { previous: status.coverage?.current, current: after };
+    const findings = s.quality?.findings;
+    if (findings !== undefined)
+      status.quality = { previous: status.quality?.current, current: findings };
     const last = status.lastRun;
     if (!last?.completionTime || completedAt(run) >= Date.parse(last.completionTime)) {
       status.lastRun = {

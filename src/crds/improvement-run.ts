@@ -143,6 +143,27 @@ export const ImprovementRunStatus = Type.Object({
       ),
     }),
   ),
+  quality: Type.Optional(
+    Type.Object(
+      {
+        findingsBefore: Type.Integer({ minimum: 0 }),
+        findings: Type.Integer({ minimum: 0 }),
+        checks: Type.Array(
+          Type.Object({
+            name: Type.String({ maxLength: 63 }),
+            command: Type.String({ maxLength: 4096 }),
+            findingsBefore: Type.Integer({ minimum: 0 }),
+            findings: Type.Optional(Type.Integer({ minimum: 0 })),
+          }),
+          { maxItems: 8 },
+        ),
+      },
+      {
+        description:
+          "extension: the extra checks (lint, type check) that gated this run: their findings on the unchanged tree and on the change (findings is the committed tree's when the run succeeded, else the unchanged tree's).",
+      },
+    ),
+  ),
   policy: Type.Optional(
     Type.Object(
       {

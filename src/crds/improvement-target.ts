@@ -169,6 +169,19 @@ export const Model = Type.Object(
 /** Node LTS on Debian: node, npm, git and /bin/sh, public, multi-arch. */
 export const DEFAULT_TESTS_IMAGE = 'node:24-bookworm';
 
+/** Lint and type checks that gate a change beside the tests (shared with the repository config). */
+export const ExtraChecks = Type.Array(
+  Type.Object({
+    name: Type.String({ minLength: 1, maxLength: 63, pattern: '^[A-Za-z0-9][A-Za-z0-9 ._-]*$' }),
+    command: Type.String({ minLength: 1, maxLength: 4096 }),
+  }),
+  {
+    maxItems: 8,
+    description:
+      "extension: lint and type checks run after set-up on the unchanged tree and on the change; a change may not raise any check's count of findings (lines in a file:line:col, tsc or eslint format). Detected when absent (eslint or biome where configured, tsc where there is a tsconfig, ruff or flake8 where configured, go vet); [] turns them off.",
+  },
+);
+
 export const Tests = Type.Object(
   {
     command: Type.Optional(
@@ -179,6 +192,7 @@ export const Tests = Type.Object(
       }),
     ),
     timeoutSeconds: Type.Integer({ default: 900, minimum: 1, maximum: 86400 }),
+    extraChecks: Type.Optional(ExtraChecks),
     setupCommand: Type.Optional(
       Type.String({
         minLength: 1,
@@ -519,6 +533,18 @@ export const ImprovementTargetStatus = Type.Object({
   ),
   coverage: Type.Optional(
     Type.Object({ current: Type.Optional(Type.Number()), previous: Type.Optional(Type.Number()) }),
+  ),
+  quality: Type.Optional(
+    Type.Object(
+      {
+        current: Type.Optional(Type.Integer({ minimum: 0 })),
+        previous: Type.Optional(Type.Integer({ minimum: 0 })),
+      },
+      {
+        description:
+          'extension: findings of the extra checks (spec.tests.extraChecks) on the work branch, from the latest run that measured them, and the one before: the code-quality trend.',
+      },
+    ),
   ),
   openPullRequests: Type.Optional(Type.Integer({ minimum: 0 })),
   lastHandledRunRequest: Type.Optional(Type.String()),

@@ -4,7 +4,7 @@
 // field schemas are the target's own (one source for both), and its JSON
 // schema (config/schema) is generated from this file.
 import Type, { type Static } from 'typebox';
-import { ImprovementTargetSpec } from './improvement-target.ts';
+import { ExtraChecks, ImprovementTargetSpec } from './improvement-target.ts';
 
 const TargetPolicy = ImprovementTargetSpec.properties.policy.properties;
 const TargetTests = ImprovementTargetSpec.properties.tests.properties;
@@ -81,6 +81,13 @@ export const RepoConfig = Type.Object(
           ),
           timeoutSeconds: Type.Optional(
             Limit(TargetTests.timeoutSeconds, 'At most the ImprovementTarget’s value.'),
+          ),
+          extraChecks: Type.Optional(
+            Type.Array(ExtraChecks.items, {
+              maxItems: 8,
+              description:
+                'More lint and type checks a change may not make worse, on top of the ImprovementTarget’s (or of the detected ones).',
+            }),
           ),
         },
         { additionalProperties: false },

@@ -33,6 +33,12 @@ export class OperatorMetrics {
     labelNames: TARGET,
     registers: [this.registry],
   });
+  readonly qualityFindings = new Gauge({
+    name: 'opencode_quality_findings',
+    help: 'Findings of the extra checks (lint, type check) on the work branch at the latest run that measured them.',
+    labelNames: TARGET,
+    registers: [this.registry],
+  });
   readonly timeToMain = new Histogram({
     name: 'opencode_time_to_main_seconds',
     help: 'Time from improvement commit to merged in main.',
@@ -163,6 +169,7 @@ export class OperatorMetrics {
     const labels = { namespace, target };
     for (const m of [
       this.coverage,
+      this.qualityFindings,
       this.suspended,
       this.circuitOpen,
       this.approvalsWaiting,

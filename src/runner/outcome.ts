@@ -11,6 +11,8 @@ export type OutcomePhase = 'Succeeded' | 'NoChange' | 'Failed';
 export const FAILURE_REASONS = {
   TestsFailed:
     'The change made the tests fail; it was reverted and the failure logged in STATE.md.',
+  ChecksWorse:
+    'The change made an extra check (spec.tests.extraChecks: lint, type check) report more findings than the unchanged tree, or fail where it passed; it was reverted and the failure logged in STATE.md.',
   CloneFailed: 'The repository could not be cloned or fetched.',
   SetupFailed:
     "The set-up step (spec.tests.setupCommand or the detected install) failed on the unchanged branch: the repository's install is broken here.",
@@ -70,6 +72,7 @@ export type RunOutcome = Pick<
   | 'failure'
   | 'questionIssue'
   | 'policy'
+  | 'quality'
 > & {
   phase: OutcomePhase;
   /** Work-branch coverage after the run (percent), for the target's coverage trend. */

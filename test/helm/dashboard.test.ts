@@ -225,6 +225,7 @@ describe('dashboard on a running operator that has done runs', () => {
       'Circuit breaker open (stopped after repeated failures)',
       'Automatic reverts (main turned red)',
       'Pull requests waiting for approval',
+      'Quality findings per target',
     ])
       expect(titles).toContain(want);
     expect(dashboard.uid).toBe('opencode-operator');

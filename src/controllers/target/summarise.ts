@@ -145,6 +145,8 @@ export async function summarise(env: TargetEnv, ctx: Ctx): Promise<void> {
   env.d.metrics.consecutiveFailures.set(labels, status.consecutiveFailures ?? 0);
   if (status.coverage?.current !== undefined)
     env.d.metrics.coverage.set(labels, status.coverage.current);
+  if (status.quality?.current !== undefined)
+    env.d.metrics.qualityFindings.set(labels, status.quality.current);
   if (status.lastSuccessfulTime)
     env.d.metrics.lastSuccess.set(labels, Date.parse(status.lastSuccessfulTime) / 1000);
   if (status.openPullRequests !== undefined)

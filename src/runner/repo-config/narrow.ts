@@ -108,6 +108,21 @@ export function narrowSpec(
       record(`tests.${key}`, t[key], 'repository');
     } else if (target.tests[key] !== undefined) record(`tests.${key}`, target.tests[key], 'target');
   }
+  // More checks only gate more: the repository's add to the target's (a name the target uses stays the target's).
+  if (t.extraChecks?.length) {
+    const mine = target.tests.extraChecks ?? [];
+    const names = new Set(mine.map((c) => c.name));
+    spec.tests.extraChecks = [...mine, ...t.extraChecks.filter((c) => !names.has(c.name))].slice(
+      0,
+      8,
+    );
+  }
+  if (spec.tests.extraChecks)
+    record(
+      'tests.extraChecks',
+      spec.tests.extraChecks.map((c) => c.name),
+      t.extraChecks?.length ? 'repository' : 'target',
+    );
   if (t.timeoutSeconds !== undefined) {
     if (t.timeoutSeconds > target.tests.timeoutSeconds)
       refuse(

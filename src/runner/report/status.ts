@@ -31,6 +31,7 @@ export function outcomeStatus(o: RunOutcome, completionTime: Date): ImprovementR
   if (o.failure) status.failure = o.failure;
   if (o.questionIssue) status.questionIssue = o.questionIssue;
   if (o.policy) status.policy = o.policy;
+  if (o.quality) status.quality = o.quality;
   return JSON.parse(secrets.redact(JSON.stringify(status))) as ImprovementRunStatus;
 }
 

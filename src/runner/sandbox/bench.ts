@@ -11,7 +11,13 @@ import { homedir } from 'node:os';
 import { basename, join } from 'node:path';
 import type { Logger } from '../../util/logger.ts';
 import type { GitClient } from '../git/git-client.ts';
-import { runTests, type RunTestsOptions, type TestRun } from '../testing/run-tests.ts';
+import type { ExtraCheck } from '../testing/commands.ts';
+import {
+  runTests,
+  type CheckRun,
+  type RunTestsOptions,
+  type TestRun,
+} from '../testing/run-tests.ts';
 import { containerRunTests } from './container-executor.ts';
 import { describeIsolation, probeIsolation, type Isolation } from './isolation.ts';
 
@@ -34,6 +40,8 @@ export interface BenchOptions {
   setupTimeoutSeconds: number;
   testCommand: string;
   testTimeoutSeconds: number;
+  /** Lint and type checks, run after set-up and before the tests, on the same tree. */
+  extraChecks?: ExtraCheck[];
   log: Logger;
   /** Default local. */
   executor?: BenchExecutor;
@@ -47,6 +55,8 @@ export interface BenchResult {
   setup?: TestRun;
   /** The tests; absent when set-up failed. */
   tests?: TestRun;
+  /** The extra checks, in order; absent when set-up failed. */
+  checks?: CheckRun[];
 }
 
 export class TestBench {
@@ -91,12 +101,22 @@ export class TestBench {
         );
         if (!setup.passed) return { setup };
       }
+      // Before the tests, so files the tests write (reports, snapshots) are not linted.
+      const checks: CheckRun[] = [];
+      for (const c of this.o.extraChecks ?? []) {
+        const r = await run(dir, c.command, { ...opts, timeoutSeconds: this.o.testTimeoutSeconds });
+        this.o.log.info(
+          { label, check: c.name, exitCode: r.exitCode, findings: r.findings },
+          'extra check',
+        );
+        checks.push({ ...r, name: c.name });
+      }
       const tests = await (this.o.runTests ?? run)(dir, this.o.testCommand, {
         ...opts,
         env: this.env(dir),
         timeoutSeconds: this.o.testTimeoutSeconds,
       });
-      return { setup, tests };
+      return { setup, tests, checks };
     } finally {
       if (!this.o.keep) await rm(dir, { recursive: true, force: true });
     }

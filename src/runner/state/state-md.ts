@@ -25,6 +25,8 @@ export interface StateUpdate {
   nextActions?: string[];
   /** Latest coverage; shifts the trend. */
   coverage?: number;
+  /** Findings of the extra checks (lint, type check) on the committed tree; shifts their trend. */
+  findings?: number;
   /** A failed attempt, appended to the Failure Log. */
   failure?: string;
   /** Success resets the consecutive-failure count, failure increments it. */
@@ -38,6 +40,7 @@ export interface StateView {
   recentChanges: string[];
   nextActions: string[];
   coverageTrend: number[];
+  findingsTrend: number[];
   consecutiveFailures: number;
 }
 
@@ -68,17 +71,19 @@ const metricRe = (name: string) => new RegExp(`^- ${name}:\\s*(.*)$`, 'm');
 export function readState(text: string): StateView {
   const doc = parseMarkdown(text);
   const metrics = findSection(doc, 'Metrics')?.body ?? '';
-  const trend = metricRe('Coverage Trend').exec(metrics)?.[1] ?? '';
+  const trendOf = (name: string) =>
+    (metricRe(name).exec(metrics)?.[1] ?? '')
+      .split('→')
+      .map((v) => Number.parseFloat(v))
+      .filter((n) => Number.isFinite(n));
   return {
     lastUpdated: getField(doc, 'Last Updated'),
     status: getField(doc, 'Status'),
     focus: (findSection(doc, 'Current Focus')?.body ?? '').trim(),
     recentChanges: listItems(findSection(doc, 'Recent Changes')?.body ?? ''),
     nextActions: listItems(findSection(doc, 'Next Actions')?.body ?? ''),
-    coverageTrend: trend
-      .split('→')
-      .map((v) => Number.parseFloat(v))
-      .filter((n) => Number.isFinite(n)),
+    coverageTrend: trendOf('Coverage Trend'),
+    findingsTrend: trendOf('Quality Trend'),
     consecutiveFailures: Number(metricRe('Consecutive Failures').exec(metrics)?.[1] ?? 0) || 0,
   };
 }
@@ -106,6 +111,11 @@ export function updateState(text: string, u: StateUpdate): string {
     const prev = trend.length > 1 ? `${trend[trend.length - 2]}% → ` : '';
     metrics['Test Coverage'] = `${prev}${round(u.coverage)}%`;
     metrics['Coverage Trend'] = trend.join(' → ');
+  }
+  if (u.findings !== undefined) {
+    const trend = [...view.findingsTrend, u.findings].slice(-COVERAGE_TREND_LIMIT);
+    metrics['Quality Findings'] = String(u.findings);
+    metrics['Quality Trend'] = trend.join(' → ');
   }
   if (u.result === 'success') metrics['Consecutive Failures'] = '0';
   if (u.result === 'failure')

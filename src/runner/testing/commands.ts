@@ -74,3 +74,55 @@ export async function detectSetupCommand(dir: string): Promise<string | undefine
   if (await exists(dir, 'Cargo.toml')) return 'cargo fetch';
   return undefined;
 }
+
+export interface ExtraCheck {
+  name: string;
+  command: string;
+}
+
+const ESLINT_CONFIGS = [
+  'eslint.config.js',
+  'eslint.config.mjs',
+  'eslint.config.cjs',
+  'eslint.config.ts',
+  '.eslintrc.js',
+  '.eslintrc.cjs',
+  '.eslintrc.json',
+  '.eslintrc.yml',
+  '.eslintrc.yaml',
+  '.eslintrc',
+];
+
+/**
+ * Lint and type checks a repository has configured, run after its set-up
+ * (so its own pinned linter runs): eslint or biome where configured, tsc
+ * where there is a tsconfig and TypeScript is a dependency, ruff or flake8
+ * where configured, go vet for Go modules. `--no-install`: never fetch a
+ * tool the repository did not install.
+ */
+export async function detectExtraChecks(dir: string): Promise<ExtraCheck[]> {
+  const checks: ExtraCheck[] = [];
+  const pkg = await readJson(join(dir, 'package.json'));
+  const deps = {
+    ...((pkg?.dependencies ?? {}) as object),
+    ...((pkg?.devDependencies ?? {}) as object),
+  } as Record<string, unknown>;
+  const hasConfig = async (files: string[]) => {
+    for (const f of files) if (await exists(dir, f)) return true;
+    return false;
+  };
+  if ('eslint' in deps && ((await hasConfig(ESLINT_CONFIGS)) || 'eslintConfig' in (pkg ?? {})))
+    checks.push({ name: 'eslint', command: 'npx --no-install eslint .' });
+  else if ('@biomejs/biome' in deps && (await hasConfig(['biome.json', 'biome.jsonc'])))
+    checks.push({ name: 'biome', command: 'npx --no-install biome lint --reporter=github .' });
+  if ('typescript' in deps && (await exists(dir, 'tsconfig.json')))
+    checks.push({ name: 'tsc', command: 'npx --no-install tsc --noEmit --pretty false' });
+  const pyproject = await readFile(join(dir, 'pyproject.toml'), 'utf8').catch(() => '');
+  const setupCfg = await readFile(join(dir, 'setup.cfg'), 'utf8').catch(() => '');
+  if ((await hasConfig(['ruff.toml', '.ruff.toml'])) || /^\[tool\.ruff/m.test(pyproject))
+    checks.push({ name: 'ruff', command: 'ruff check --output-format concise .' });
+  else if ((await exists(dir, '.flake8')) || /^\[flake8\]/m.test(setupCfg))
+    checks.push({ name: 'flake8', command: 'flake8 .' });
+  if (await exists(dir, 'go.mod')) checks.push({ name: 'go vet', command: 'go vet ./...' });
+  return checks;
+}

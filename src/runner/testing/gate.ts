@@ -2,6 +2,8 @@
 // static rules on the change itself (protected files, scope, append-only
 // tests, content limits) ran before the tests, in edits/apply.ts. Here:
 //  - the tests pass;
+//  - no extra check (lint, type check) reports more findings than on the
+//    unchanged tree, and none that passed there fails;
 //  - they executed at least one test, and no fewer than the baseline did
 //    (a suite that quietly runs less is weaker, whatever its exit code);
 //  - a `tests` improvement raises coverage (the repository's own report, or
@@ -9,17 +11,25 @@
 //    be shown, and the change is not kept.
 import type { ImprovementType } from '../../crds/index.ts';
 import type { NoChangeReason } from '../outcome.ts';
-import type { TestRun } from './run-tests.ts';
+import type { CheckRun, TestRun } from './run-tests.ts';
 
 export type GateVerdict =
   | { ok: true }
-  | { ok: false; kind: 'failed'; message: string }
+  | {
+      ok: false;
+      kind: 'failed';
+      message: string;
+      /** the extra check that got worse */ check?: string;
+    }
   | { ok: false; kind: 'rejected'; reason: NoChangeReason; message: string };
 
 export function gate(input: {
   type: ImprovementType;
   before: TestRun | undefined;
   after: TestRun;
+  /** The extra checks on the unchanged tree, and on the change (matched by name). */
+  checksBefore?: CheckRun[];
+  checksAfter?: CheckRun[];
 }): GateVerdict {
   const { before, after } = input;
   if (!after.passed)
@@ -32,6 +42,8 @@ export function gate(input: {
           ? `tests ran out of memory (exit ${after.exitCode}, killed by the OOM killer)`
           : `tests failed (exit ${after.exitCode})`,
     };
+  const worse = checksWorse(input.checksBefore ?? [], input.checksAfter ?? []);
+  if (worse) return { ok: false, kind: 'failed', ...worse };
   if (after.executed === 0)
     return {
       ok: false,
@@ -80,4 +92,26 @@ export function gate(input: {
       };
   }
   return { ok: true };
+}
+
+/** The first extra check that got worse, said for a human and for the repair round; undefined: none. */
+export function checksWorse(
+  before: CheckRun[],
+  after: CheckRun[],
+): { check: string; message: string } | undefined {
+  for (const a of after) {
+    const b = before.find((c) => c.name === a.name);
+    if (!b) continue;
+    if ((a.findings ?? 0) > (b.findings ?? 0))
+      return {
+        check: a.name,
+        message: `the change raised the findings of ${a.name} (\`${a.command}\`) from ${b.findings ?? 0} to ${a.findings}`,
+      };
+    if (b.passed && !a.passed)
+      return {
+        check: a.name,
+        message: `${a.name} (\`${a.command}\`) passed on the unchanged tree and fails with the change (exit ${a.exitCode})`,
+      };
+  }
+  return undefined;
 }

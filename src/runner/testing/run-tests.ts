@@ -10,6 +10,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { COVERAGE_FILES, coverageOf, type CoverageReport } from '../analysis/coverage.ts';
 import { wrap, type Isolation, type SandboxMounts } from '../sandbox/isolation.ts';
+import { countFindings } from './findings.ts';
 import { countExecutedTests } from './test-count.ts';
 
 export interface TestRun {
@@ -25,11 +26,16 @@ export interface TestRun {
   coverageReport?: CoverageReport;
   /** Tests executed (passed + failed), parsed from the output; undefined when unrecognised. */
   executed?: number;
+  /** Lint or type-check findings in the output (see findings.ts); read for extra checks. */
+  findings?: number;
   /** The OOM killer killed a process of it (known in the Job's test container only). */
   oomKilled?: boolean;
   /** Where the command ran (the exported tree). */
   dir?: string;
 }
+
+/** One extra check's run (lint, type check), named as configured. */
+export type CheckRun = TestRun & { name: string };
 
 export const OUTPUT_TAIL_CHARS = 4000;
 /** Output beyond this is not searched for a test summary (it is still drained). */
@@ -166,6 +172,7 @@ export async function finishRun(
     coverage: coverage?.percent,
     coverageReport: coverage,
     executed: count?.executed,
+    findings: countFindings(output),
     ...(r.oomKilled ? { oomKilled: true } : {}),
     dir,
   };

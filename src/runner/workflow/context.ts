@@ -10,7 +10,8 @@ import type { Forge } from '../../forge/types.ts';
 import type { GitClient } from '../git/git-client.ts';
 import type { StateStore } from '../state/index.ts';
 import type { TestBench } from '../sandbox/bench.ts';
-import type { RunTestsOptions, TestRun } from '../testing/run-tests.ts';
+import type { ExtraCheck } from '../testing/commands.ts';
+import type { CheckRun, RunTestsOptions, TestRun } from '../testing/run-tests.ts';
 import type {
   ApplyResult,
   Candidate,
@@ -85,6 +86,10 @@ export interface RunContext {
   pendingCommits: number;
   testCommand?: string;
   setupCommand?: string;
+  /** Lint and type checks (spec, repository config, or detected). */
+  extraChecks?: ExtraCheck[];
+  /** The checks as they ran on the unchanged tree: the ones that gate this run. */
+  baselineChecks?: CheckRun[];
   /** Where set-up and tests run (exists once a test command is known). */
   bench?: TestBench;
   baseline?: TestRun;

@@ -9,10 +9,10 @@ import { secrets } from '../../util/logger.ts';
 import type { NoChangeReason } from '../outcome.ts';
 import { resolveGitleaks, scanForSecrets } from '../secrets/scan.ts';
 import { gate } from '../testing/gate.ts';
-import type { TestRun } from '../testing/run-tests.ts';
+import type { CheckRun, TestRun } from '../testing/run-tests.ts';
 import type { Proposal, RepoContext } from '../types.ts';
 import type { RunContext } from './context.ts';
-import { testTree } from './test-step.ts';
+import { checkTree } from './test-step.ts';
 
 export type Attempt =
   | {
@@ -24,11 +24,21 @@ export type Attempt =
       /** The tree object the tests passed on: the commit is made of exactly this. */
       tree: string;
       tests?: TestRun;
+      /** The extra checks on that tree (those with a baseline). */
+      checks?: CheckRun[];
       repaired: boolean;
     }
   | { kind: 'dry-run'; proposal: Proposal; files: string[]; linesChanged: number; diff: string }
   | { kind: 'no-change'; reason: NoChangeReason; message: string; proposal?: Proposal }
-  | { kind: 'failed'; proposal: Proposal; message: string; tests?: TestRun };
+  | {
+      kind: 'failed';
+      reason: 'TestsFailed' | 'ChecksWorse';
+      proposal: Proposal;
+      message: string;
+      tests?: TestRun;
+      /** What the repair round is shown: the failing tests', or the worsened check's output. */
+      feedback?: string;
+    };
 
 async function applyAndTest(ctx: RunContext, proposal: Proposal) {
   const { spec, deps, git } = ctx;
@@ -64,9 +74,15 @@ async function applyAndTest(ctx: RunContext, proposal: Proposal) {
   // The tree object is what gets tested and, if it passes, committed as it is.
   const tree = await git.treeWith(applied.changedFiles);
   if (!ctx.testCommand) return { kind: 'passed' as const, ...base, tree, repaired: false };
-  const tests = await testTree(ctx, tree, 'candidate');
-  const verdict = gate({ type: proposal.type, before: ctx.baseline, after: tests });
-  if (verdict.ok) return { kind: 'passed' as const, ...base, tree, tests, repaired: false };
+  const { tests, checks } = await checkTree(ctx, tree, 'candidate');
+  const verdict = gate({
+    type: proposal.type,
+    before: ctx.baseline,
+    after: tests,
+    checksBefore: ctx.baselineChecks,
+    checksAfter: checks,
+  });
+  if (verdict.ok) return { kind: 'passed' as const, ...base, tree, tests, checks, repaired: false };
   await git.restore();
   if (verdict.kind === 'rejected')
     return {
@@ -75,7 +91,15 @@ async function applyAndTest(ctx: RunContext, proposal: Proposal) {
       message: verdict.message,
       proposal,
     };
-  return { kind: 'failed' as const, proposal, message: verdict.message, tests };
+  const worse = checks.find((c) => c.name === verdict.check);
+  return {
+    kind: 'failed' as const,
+    reason: worse ? ('ChecksWorse' as const) : ('TestsFailed' as const),
+    proposal,
+    message: verdict.message,
+    tests,
+    feedback: worse ? `${verdict.message}\n${worse.outputTail}` : tests.outputTail,
+  };
 }
 
 export async function implement(
@@ -88,7 +112,7 @@ export async function implement(
   if (first.kind === 'dry-run' || first.kind === 'passed') ctx.report.diff = first.diff;
   if (first.kind !== 'failed') return first;
   ctx.log.info({ message: first.message }, 'tests failed; one repair round');
-  const repair = await ctx.deps.improver.repair(repoCtx, proposal, first.tests?.outputTail ?? '');
+  const repair = await ctx.deps.improver.repair(repoCtx, proposal, first.feedback ?? '');
   if (repair.kind !== 'proposal') return first;
   const second = await applyAndTest(ctx, repair.proposal);
   if (second.kind === 'passed') {

@@ -11,6 +11,7 @@ import type { Attempt } from './implement.ts';
 import { commitMessage, pullRequestBody, slugify } from './messages.ts';
 import { fastForwardMain, pushBranch } from './push.ts';
 import { withRunTrailer } from '../rollback/git-verbs.ts';
+import { qualityOf } from '../testing/quality.ts';
 import { advanceMerge, gateRecord, mergePolicyOf, needsApproval } from '../../forge/merge-gate.ts';
 
 type Passed = Extract<Attempt, { kind: 'passed' }>;
@@ -79,6 +80,7 @@ export async function publish(
       recentChange: `${ctx.today}: ${title} (${commit.slice(0, 7)}${pr ? `, PR #${pr.number}` : ''})`,
       nextActions: next.slice(0, 3).map((c) => c.title),
       coverage: tests?.coverage,
+      findings: qualityOf(ctx.baselineChecks, attempt.checks)?.findings,
       result: 'success',
     }),
   );

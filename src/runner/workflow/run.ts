@@ -12,6 +12,7 @@ import { pushPendingState, recordFailure } from './fail.ts';
 import { implement } from './implement.ts';
 import { applyRepoConfig, prepare } from './prepare.ts';
 import { publish, testsStatus } from './publish.ts';
+import { qualityOf } from '../testing/quality.ts';
 
 export interface WorkflowResult {
   outcome: RunOutcome;
@@ -49,9 +50,18 @@ export async function runWorkflow(
   }
 }
 
-/** Every outcome says which policy the run applied, once the repository config was read. */
+/**
+ * Every outcome says which policy the run applied (once the repository
+ * config was read) and how the extra checks stood on the unchanged tree
+ * (a kept change has already recorded them on its own tree).
+ */
 function withPolicy(outcome: RunOutcome, ctx: RunContext | undefined): RunOutcome {
-  return ctx?.policy ? { ...outcome, policy: ctx.policy } : outcome;
+  const quality = outcome.quality ?? qualityOf(ctx?.baselineChecks);
+  return {
+    ...outcome,
+    ...(ctx?.policy ? { policy: ctx.policy } : {}),
+    ...(quality ? { quality } : {}),
+  };
 }
 
 async function improve(ctx: RunContext): Promise<RunOutcome> {
@@ -83,12 +93,12 @@ async function improve(ctx: RunContext): Promise<RunOutcome> {
     case 'failed': {
       const { consecutiveFailures, askedHuman, questionIssue } = await recordFailure(
         ctx,
-        'TestsFailed',
+        attempt.reason,
         attempt.message,
       );
       const p = attempt.proposal;
       return {
-        ...failedOutcome('TestsFailed', attempt.message, branch),
+        ...failedOutcome(attempt.reason, attempt.message, branch),
         improvement: {
           type: p.type,
           priority: p.priority,
@@ -104,7 +114,8 @@ async function improve(ctx: RunContext): Promise<RunOutcome> {
     }
     case 'passed': {
       const rest = d.allowed.filter((c) => c.id !== attempt.proposal.candidate.id);
-      return publish(ctx, attempt, rest);
+      const quality = qualityOf(ctx.baselineChecks, attempt.checks);
+      return { ...(await publish(ctx, attempt, rest)), ...(quality ? { quality } : {}) };
     }
   }
 }

@@ -8,8 +8,8 @@ import { OperatorError } from '../../util/errors.ts';
 import { secrets } from '../../util/logger.ts';
 import { TestBench, type BenchResult } from '../sandbox/bench.ts';
 import { describeIsolation } from '../sandbox/isolation.ts';
-import { detectSetupCommand, detectTestCommand } from '../testing/commands.ts';
-import { commandMissing, type TestRun } from '../testing/run-tests.ts';
+import { detectExtraChecks, detectSetupCommand, detectTestCommand } from '../testing/commands.ts';
+import { commandMissing, type CheckRun, type TestRun } from '../testing/run-tests.ts';
 import type { RunContext } from './context.ts';
 
 /** Detects the commands and opens the bench; false when there is no test command. */
@@ -21,6 +21,7 @@ export async function openBench(ctx: RunContext): Promise<boolean> {
   if (!ctx.testCommand) return false;
   ctx.setupCommand = spec.tests.setupCommand ?? (await detectSetupCommand(ctx.dir));
   ctx.report.setupCommand = ctx.setupCommand;
+  ctx.extraChecks = spec.tests.extraChecks ?? (await detectExtraChecks(ctx.dir));
   // In a Job the exported trees, homes and caches live in the folder the test
   // container mounts; the clone stays outside it.
   const shared = ctx.input.testBench;
@@ -34,6 +35,7 @@ export async function openBench(ctx: RunContext): Promise<boolean> {
     setupTimeoutSeconds: spec.tests.setupTimeoutSeconds,
     testCommand: ctx.testCommand,
     testTimeoutSeconds: spec.tests.timeoutSeconds,
+    extraChecks: ctx.extraChecks,
     log: ctx.log,
     runTests: ctx.deps.runTests,
   });
@@ -47,6 +49,15 @@ export async function baselineTests(ctx: RunContext): Promise<TestRun | undefine
   const r = await ctx.bench!.check(await ctx.git.treeOf('HEAD'), 'baseline');
   const broken = environmentProblem(r, ctx);
   if (broken) throw broken;
+  // A check that cannot run on the unchanged tree has no baseline to hold a change to.
+  const usable = (r.checks ?? []).filter((c) => !commandMissing(c) && !c.timedOut);
+  for (const c of r.checks ?? [])
+    if (!usable.includes(c))
+      ctx.log.warn(
+        { check: c.name, command: c.command, exitCode: c.exitCode },
+        'extra check cannot run here; it does not gate this run',
+      );
+  ctx.baselineChecks = usable;
   ctx.log.info(
     {
       command: ctx.testCommand,
@@ -61,14 +72,28 @@ export async function baselineTests(ctx: RunContext): Promise<TestRun | undefine
 
 /** The tests of a candidate tree; a failed set-up counts as failed tests. */
 export async function testTree(ctx: RunContext, tree: string, label: string): Promise<TestRun> {
+  return (await checkTree(ctx, tree, label)).tests;
+}
+
+/** The tests and the extra checks (those that ran on the baseline) of a candidate tree. */
+export async function checkTree(
+  ctx: RunContext,
+  tree: string,
+  label: string,
+): Promise<{ tests: TestRun; checks: CheckRun[] }> {
   await openBench(ctx);
   const r = await ctx.bench!.check(tree, label);
-  if (r.tests) return r.tests;
+  const gating = new Set((ctx.baselineChecks ?? []).map((c) => c.name));
+  const checks = (r.checks ?? []).filter((c) => gating.has(c.name));
+  if (r.tests) return { tests: r.tests, checks };
   const s = r.setup!;
   return {
-    ...s,
-    passed: false,
-    outputTail: `${s.outputTail}\n[opencode] the set-up step \`${s.command}\` failed with this change`,
+    tests: {
+      ...s,
+      passed: false,
+      outputTail: `${s.outputTail}\n[opencode] the set-up step \`${s.command}\` failed with this change`,
+    },
+    checks,
   };
 }
 
