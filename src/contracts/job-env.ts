@@ -2,12 +2,13 @@
 // executor's child process) and the runner: environment variable names.
 // Secret values arrive only through OPENCODE_FORGE_TOKEN and
 // OPENCODE_MODEL_API_KEY, set from secretKeyRef; never in the JSON.
-import type { ImprovementRunSpec, ImprovementTargetSpec } from '../crds/index.ts';
+import type { ImprovementRunSpec, ImprovementTargetSpec, ImprovementType } from '../crds/index.ts';
 
 export const JOB_ENV = {
   /**
-   * JSON {namespace, name, uid, spec, consecutiveFailures}: the ImprovementTarget, spec with
-   * defaults applied, and the operator's count of failed runs in a row when the run started.
+   * JSON {namespace, name, uid, spec, consecutiveFailures, yields, backedOff}: the
+   * ImprovementTarget, spec with defaults applied, the operator's count of failed runs
+   * in a row when the run started, and its record of each improvement type.
    */
   target: 'OPENCODE_TARGET',
   /** JSON {name, uid, spec}: the ImprovementRun this Job is for. */
@@ -40,6 +41,10 @@ export interface JobTargetEnv {
   spec: ImprovementTargetSpec;
   /** The operator's count (status.consecutiveFailures), whatever the strategy; absent outside the operator. */
   consecutiveFailures?: number;
+  /** Per improvement type: (kept - reverted) / attempts, from status.yields. */
+  yields?: { type: ImprovementType; yield: number }[];
+  /** Types that sit out this run (they failed or were reverted too often in a row), with why. */
+  backedOff?: { type: ImprovementType; why: string }[];
 }
 
 export interface JobRunEnv {

@@ -1,5 +1,6 @@
 // Folds finished runs into the target status exactly once, and picks the
 // runs that history limits allow to be pruned. Pure functions.
+import { recordYield } from './yield.ts';
 import type { ImprovementTargetStatus } from '../crds/index.ts';
 import { isTerminal, type ImprovementRun } from './types.ts';
 
@@ -57,6 +58,7 @@ export function account(
     const after = s.tests?.coverageAfter;
     if (after !== undefined && s.phase !== 'Failed')
       status.coverage = { previous: status.coverage?.current, current: after };
+    status.yields = recordYield(status.yields, run, runs, totals.runs);
     const findings = s.quality?.findings;
     if (findings !== undefined)
       status.quality = { previous: status.quality?.current, current: findings };

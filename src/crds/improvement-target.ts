@@ -534,6 +534,33 @@ export const ImprovementTargetStatus = Type.Object({
   coverage: Type.Optional(
     Type.Object({ current: Type.Optional(Type.Number()), previous: Type.Optional(Type.Number()) }),
   ),
+  yields: Type.Optional(
+    Type.Array(
+      Type.Object({
+        type: StringEnum(IMPROVEMENT_TYPES),
+        attempts: Count(),
+        kept: Count(),
+        failed: Count(),
+        reverted: Count(),
+        noChange: Count(),
+        streak: Type.Integer({
+          minimum: 0,
+          description: 'Failed or reverted attempts in a row.',
+        }),
+        backoffUntilRun: Type.Optional(
+          Type.Integer({
+            minimum: 0,
+            description: 'The type is not chosen while totals.runs is below this.',
+          }),
+        ),
+      }),
+      {
+        maxItems: IMPROVEMENT_TYPES.length,
+        description:
+          "extension: each improvement type's record here (attempts, kept, failed, reverted, no change). The runner ranks candidates of equal priority by yield, (kept - reverted) / attempts; a type whose last 3 attempts failed or were reverted sits out 2, 4, 8 … runs (at most 64).",
+      },
+    ),
+  ),
   quality: Type.Optional(
     Type.Object(
       {

@@ -4,7 +4,8 @@ import { ANNOTATION_RUN_REQUESTED_AT } from '../crds/index.ts';
 import type { ImprovementRun, ImprovementTarget } from '../controllers/types.ts';
 import { humanDuration, type Why } from './why.ts';
 
-const dash = (v: unknown) => (v === undefined || v === null || v === '' ? '-' : String(v));
+const dash = (v: unknown) =>
+  v === undefined || v === null || v === '' || v === false ? '-' : String(v);
 
 function age(ts: string | Date | undefined, now: Date): string {
   if (!ts) return '-';
@@ -128,6 +129,27 @@ export function renderStatus(
     'Coverage',
     cov?.current !== undefined &&
       `${cov.current}%${cov.previous !== undefined ? ` (previous ${cov.previous}%)` : ''}`,
+  );
+  const q = st.quality;
+  field(
+    'Quality',
+    q?.current !== undefined &&
+      `${q.current} findings${q.previous !== undefined ? ` (previous ${q.previous})` : ''}`,
+  );
+  const runsSoFar = st.totals?.runs ?? 0;
+  field(
+    'Yield by type',
+    !!st.yields?.length &&
+      st.yields
+        .map(
+          (y) =>
+            `${y.type} ${y.kept - y.reverted}/${y.attempts}${
+              y.backoffUntilRun !== undefined && runsSoFar < y.backoffUntilRun
+                ? ` (backing off until run ${y.backoffUntilRun})`
+                : ''
+            }`,
+        )
+        .join(', '),
   );
   field('Open PRs', st.openPullRequests ?? 0);
   const requested = t.metadata.annotations?.[ANNOTATION_RUN_REQUESTED_AT];

@@ -3,8 +3,10 @@
 // validate at start-up and fail fast naming the option.
 import { Value } from 'typebox/value';
 import {
+  IMPROVEMENT_TYPES,
   ImprovementRunSpec,
   ImprovementTargetSpec,
+  type ImprovementType,
   type ImprovementRunSpec as RunSpec,
   type ImprovementTargetSpec as TargetSpec,
 } from '../crds/index.ts';
@@ -180,6 +182,24 @@ function parseJson(env: NodeJS.ProcessEnv, name: string): Record<string, unknown
   }
 }
 
+const isType = (v: unknown): v is ImprovementType =>
+  typeof v === 'string' && (IMPROVEMENT_TYPES as readonly string[]).includes(v);
+
+/** The operator's per-type record, keeping only well-formed entries (it is advice, not a contract to fail on). */
+function typeRecords(t: Record<string, unknown>): Pick<JobTargetEnv, 'yields' | 'backedOff'> {
+  const list = (v: unknown) => (Array.isArray(v) ? (v as Record<string, unknown>[]) : []);
+  const yields = list(t.yields).filter(
+    (y) => isType(y?.type) && typeof y.yield === 'number' && y.yield >= 0 && y.yield <= 1,
+  ) as JobTargetEnv['yields'];
+  const backedOff = list(t.backedOff)
+    .filter((b) => isType(b?.type) && typeof b.why === 'string')
+    .map((b) => ({ type: b.type as ImprovementType, why: String(b.why).slice(0, 512) }));
+  return {
+    ...(yields?.length ? { yields } : {}),
+    ...(backedOff.length ? { backedOff } : {}),
+  };
+}
+
 /** Reads the Job's env contract; secrets are registered for redaction before anything logs. */
 export function readJobEnv(env: NodeJS.ProcessEnv = process.env): JobConfig {
   const token = env[JOB_ENV.forgeToken] || undefined;
@@ -212,6 +232,7 @@ export function readJobEnv(env: NodeJS.ProcessEnv = process.env): JobConfig {
       ...(typeof t.consecutiveFailures === 'number' && t.consecutiveFailures >= 0
         ? { consecutiveFailures: t.consecutiveFailures }
         : {}),
+      ...typeRecords(t),
     },
     run: { name: r.name as string, spec: runSpec as RunSpec },
     token,

@@ -183,6 +183,28 @@ describe('status', () => {
       lastRun: { name: 'st-idle-b', result: 'Failed', completionTime: '2026-01-01T00:00:00Z' },
       totals: { runs: 12, succeeded: 9, failed: 2, noChange: 1, merged: 7, reverted: 1 },
       coverage: { current: 72.4, previous: 67.1 },
+      quality: { current: 3, previous: 5 },
+      yields: [
+        {
+          type: 'tests',
+          attempts: 5,
+          kept: 1,
+          failed: 4,
+          reverted: 0,
+          noChange: 0,
+          streak: 4,
+          backoffUntilRun: 14,
+        },
+        {
+          type: 'documentation',
+          attempts: 4,
+          kept: 4,
+          failed: 0,
+          reverted: 1,
+          noChange: 0,
+          streak: 0,
+        },
+      ],
       openPullRequests: 1,
     });
     // Created a second apart so creation time, not name, decides the order.
@@ -209,6 +231,10 @@ describe('status', () => {
       /^Totals: +runs 12, succeeded 9, failed 2, no change 1, merged 7, reverted 1$/m,
     );
     expect(r.stdout).toMatch(/^Coverage: +72\.4% \(previous 67\.1%\)$/m);
+    expect(r.stdout).toMatch(/^Quality: +3 findings \(previous 5\)$/m);
+    expect(r.stdout).toMatch(
+      /^Yield by type: +tests 1\/5 \(backing off until run 14\), documentation 3\/4$/m,
+    );
     expect(r.stdout).toMatch(/^Open PRs: +1$/m);
     expect(r.stdout).toMatch(/^Last run: +st-idle-b {2}Failed {2}at 2026-01-01T00:00:00Z$/m);
     const runs = r.stdout.slice(r.stdout.indexOf('Recent runs:')).split('\n').slice(1, -1);

@@ -5,6 +5,10 @@
 //  - maxOpenPullRequests: a run that would need a new PR is blocked when the
 //    bot already has that many open. With strategy develop the open work->main
 //    PR is reused, so it never needs a second one.
+//  - a type the operator backs off (its last attempts failed or were
+//    reverted) sits this run out, unless it is P0;
+//  - what stays is ordered by priority, then by the type's yield here, so a
+//    type that keeps landing comes before one that keeps failing.
 import type { ImprovementType } from '../../crds/index.ts';
 import type { Candidate } from '../types.ts';
 import { rampLevel, typesAtLevel, type MergeEvidence, type RampLevel } from './ramp-up.ts';
@@ -23,6 +27,10 @@ export interface PolicyInput {
   pullRequests: boolean;
   improvements: ImprovementEntry[];
   evidence: MergeEvidence;
+  /** The operator's (kept - reverted) / attempts per type; a type without a record counts as 0.5. */
+  yields?: { type: ImprovementType; yield: number }[];
+  /** Types sitting out this run, with why. */
+  backedOff?: { type: ImprovementType; why: string }[];
 }
 
 export interface PolicyDecision {
@@ -46,8 +54,19 @@ export function applyPolicy(candidates: Candidate[], p: PolicyInput): PolicyDeci
       why = `${p.openPullRequests} open pull requests reach maxOpenPullRequests=${p.maxOpenPullRequests}`;
     else if (rampTypes && !rampTypes.has(c.type) && c.priority !== 'P0')
       why = `ramp-up level ${level} does not allow ${c.type} yet`;
+    else if (c.priority !== 'P0') {
+      const off = p.backedOff?.find((b) => b.type === c.type);
+      if (off) why = `type ${c.type} backs off: ${off.why}`;
+    }
     if (why) out.blocked.push({ candidate: c, why });
     else out.allowed.push(c);
   }
+  const yieldOf = (c: Candidate) =>
+    p.yields?.find((y) => y.type === c.type)?.yield ?? UNKNOWN_YIELD;
+  // A stable sort: within a priority and a yield the analysis' own order stays.
+  out.allowed.sort((a, b) => a.priority.localeCompare(b.priority) || yieldOf(b) - yieldOf(a));
   return out;
 }
+
+/** A type never tried here ranks between one that lands and one that fails. */
+const UNKNOWN_YIELD = 0.5;

@@ -133,3 +133,61 @@ describe('applyPolicy', () => {
     ).toHaveLength(2);
   });
 });
+
+describe("the operator's yield record", () => {
+  const base = {
+    allowedTypes: [...IMPROVEMENT_TYPES],
+    rampUp: false,
+    maxOpenPullRequests: 1,
+    strategy: 'develop' as const,
+    openPullRequests: 0,
+    pullRequests: true,
+    improvements: [],
+    evidence: merged(),
+  };
+
+  it('a backed-off type sits the run out, unless the candidate is P0', () => {
+    const d = applyPolicy(
+      [
+        cand('cov', 'tests', 'P2'),
+        cand('cve', 'security', 'P0'),
+        cand('doc', 'documentation', 'P3'),
+      ],
+      {
+        ...base,
+        backedOff: [
+          { type: 'tests', why: 'its last 3 attempts failed' },
+          { type: 'security', why: 'its last 3 attempts failed' },
+        ],
+      },
+    );
+    expect(d.allowed.map((c) => c.id)).toEqual(['cve', 'doc']);
+    expect(d.blocked).toEqual([
+      {
+        candidate: cand('cov', 'tests', 'P2'),
+        why: 'type tests backs off: its last 3 attempts failed',
+      },
+    ]);
+  });
+
+  it('within a priority, the type that lands comes first; priority still decides first', () => {
+    const d = applyPolicy(
+      [
+        cand('ref', 'refactoring', 'P2'),
+        cand('cov', 'tests', 'P2'),
+        cand('new', 'performance', 'P2'),
+        cand('fix', 'bugfix', 'P1'),
+      ],
+      {
+        ...base,
+        yields: [
+          { type: 'refactoring', yield: 0.1 },
+          { type: 'tests', yield: 0.9 },
+          { type: 'bugfix', yield: 0 },
+        ],
+      },
+    );
+    // performance has no record yet (0.5): between the two that have one.
+    expect(d.allowed.map((c) => c.id)).toEqual(['fix', 'cov', 'new', 'ref']);
+  });
+});

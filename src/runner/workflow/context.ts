@@ -5,6 +5,7 @@ import type {
   ImprovementRunStatus,
   ImprovementTargetSpec,
 } from '../../crds/index.ts';
+import type { JobTargetEnv } from '../../contracts/job-env.ts';
 import type { Logger } from '../../util/logger.ts';
 import type { Forge } from '../../forge/types.ts';
 import type { GitClient } from '../git/git-client.ts';
@@ -37,6 +38,9 @@ export interface WorkflowInput {
     name: string;
     spec: ImprovementTargetSpec;
     consecutiveFailures?: number;
+    /** The operator's yield per type, and the types sitting out this run. */
+    yields?: JobTargetEnv['yields'];
+    backedOff?: JobTargetEnv['backedOff'];
   };
   run: { name: string; spec: ImprovementRunSpec };
   token?: string;

@@ -72,6 +72,8 @@ export async function decide(ctx: RunContext): Promise<Decision> {
     openPullRequests: open.length,
     pullRequests: hasPrs,
     improvements: snapshot.improvements,
+    yields: ctx.input.target.yields,
+    backedOff: ctx.input.target.backedOff,
     evidence: {
       mergedPullRequests: new Set(merged.filter((p) => p.merged).map((p) => p.number)),
       isOnMain: (c) => onMain.has(c),
