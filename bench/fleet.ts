@@ -38,6 +38,8 @@ const { values } = parseArgs({
     'idle-minutes': { type: 'string', default: '5' },
     'steady-minutes': { type: 'string', default: '0' },
     schedule: { type: 'string', default: 'H/20 * * * *' },
+    // Writes a V8 CPU profile of the operator into this directory (node --cpu-prof).
+    'cpu-prof-dir': { type: 'string' },
   },
 });
 const N = Number(values.targets);
@@ -112,9 +114,11 @@ async function awaitFirstStatus(kc: KubeConfig): Promise<void> {
 }
 
 function startOperator(kubeconfig: string, metricsPort: number): ChildProcess {
+  const prof = values['cpu-prof-dir'];
   return spawn(
     join(root, 'node_modules/.bin/node'),
     [
+      ...(prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : []),
       join(root, 'src/cli/operator.ts'),
       ...['--namespaces', NS, '--kubeconfig', kubeconfig],
       ...['--metrics-bind-address', `127.0.0.1:${metricsPort}`],
@@ -173,6 +177,9 @@ async function main(): Promise<void> {
     // 1. Sync.
     const port = await freePort();
     const synced = awaitFirstStatus(kc);
+    const cpBefore = Object.fromEntries(
+      Object.entries(cp.pids()).map(([name, p]) => [name, cpuSeconds(p)]),
+    );
     const start = Date.now();
     op = startOperator(cp.kubeconfig, port);
     const pid = op.pid!;
@@ -180,9 +187,12 @@ async function main(): Promise<void> {
     const syncS = (Date.now() - start) / 1000;
     const syncCpu = cpuSeconds(pid);
     const syncHwm = procStatus(pid, 'VmHWM');
+    const cpSync = Object.entries(cp.pids())
+      .map(([name, p]) => `${name} ${(cpuSeconds(p) - (cpBefore[name] ?? 0)).toFixed(1)} s`)
+      .join(', ');
     console.log(
       `sync: every target has its first status ${syncS.toFixed(1)} s after the operator started ` +
-        `(CPU ${syncCpu.toFixed(1)} s, peak RSS ${mib(syncHwm)})`,
+        `(operator CPU ${syncCpu.toFixed(1)} s, peak RSS ${mib(syncHwm)}; meanwhile ${cpSync})`,
     );
 
     // 2. Idle.
@@ -308,7 +318,9 @@ async function main(): Promise<void> {
       );
     }
   } finally {
+    const exited = new Promise((r) => (op && op.exitCode === null ? op.once('exit', r) : r(0)));
     op?.kill('SIGTERM');
+    await exited; // a CPU profile is written on exit
     await cp.stop();
   }
 }
