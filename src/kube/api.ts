@@ -41,7 +41,22 @@ export interface KubeObject {
 
 export interface ObjectList<T> {
   items: T[];
-  metadata?: { resourceVersion?: string };
+  metadata?: { resourceVersion?: string; continue?: string };
+}
+
+/** One page of a list: at most `limit` items, from where `continue` left off. */
+export interface ListPage {
+  limit: number;
+  continue?: string;
+  labelSelector?: string;
+}
+
+/** A list path with its query (lists go through the lean path: no per-item model classes). */
+export function listPath(path: string, page: ListPage): string {
+  const q = new URLSearchParams({ limit: String(page.limit) });
+  if (page.continue) q.set('continue', page.continue);
+  if (page.labelSelector) q.set('labelSelector', page.labelSelector);
+  return `${path}?${q}`;
 }
 
 export const statusCode = (err: unknown): number | undefined =>
@@ -78,26 +93,9 @@ export class KubeApi {
       : `/apis/${GROUP}/${VERSION}/${plural}`;
   }
 
-  async listCustom<T>(
-    plural: CustomPlural,
-    namespace?: string,
-    labelSelector?: string,
-  ): Promise<ObjectList<T>> {
-    const res = namespace
-      ? await this.custom.listNamespacedCustomObject({
-          group: GROUP,
-          version: VERSION,
-          namespace,
-          plural,
-          labelSelector,
-        })
-      : await this.custom.listClusterCustomObject({
-          group: GROUP,
-          version: VERSION,
-          plural,
-          labelSelector,
-        });
-    return res as ObjectList<T>;
+  /** One page of custom objects (the reflectors page through them, as client-go's do). */
+  listCustom<T>(plural: CustomPlural, namespace: string | undefined, page: ListPage) {
+    return this.rest.get<ObjectList<T>>(listPath(this.customPath(plural, namespace), page));
   }
 
   /** Writes go through the lean JSON path (rest.ts): they are the hot path of a burst of slots. */
@@ -141,17 +139,15 @@ export class KubeApi {
     return this.rest.post<V1Job>(`/apis/batch/v1/namespaces/${namespace}/jobs`, job);
   }
 
-  async listJobs(namespace: string | undefined, labelSelector: string): Promise<ObjectList<V1Job>> {
-    const res = namespace
-      ? await this.batch.listNamespacedJob({ namespace, labelSelector })
-      : await this.batch.listJobForAllNamespaces({ labelSelector });
-    return res as ObjectList<V1Job>;
+  /** One page of Jobs. */
+  listJobs(namespace: string | undefined, page: ListPage): Promise<ObjectList<V1Job>> {
+    const path = namespace ? `/apis/batch/v1/namespaces/${namespace}/jobs` : '/apis/batch/v1/jobs';
+    return this.rest.get<ObjectList<V1Job>>(listPath(path, page));
   }
 
-  async listPods(namespace: string | undefined, labelSelector: string): Promise<ObjectList<V1Pod>> {
-    const res = namespace
-      ? await this.core.listNamespacedPod({ namespace, labelSelector })
-      : await this.core.listPodForAllNamespaces({ labelSelector });
-    return res as ObjectList<V1Pod>;
+  /** One page of pods. */
+  listPods(namespace: string | undefined, page: ListPage): Promise<ObjectList<V1Pod>> {
+    const path = namespace ? `/api/v1/namespaces/${namespace}/pods` : '/api/v1/pods';
+    return this.rest.get<ObjectList<V1Pod>>(listPath(path, page));
   }
 }

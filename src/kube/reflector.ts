@@ -6,7 +6,7 @@
 // has gone quiet (bookmarks keep a healthy one talking).
 import { Watch, type KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from '../util/logger.ts';
-import type { KubeObject, ObjectList } from './api.ts';
+import type { KubeObject, ListPage, ObjectList } from './api.ts';
 
 export type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 export type Handler<T> = (type: EventType, obj: T) => void;
@@ -17,7 +17,10 @@ export interface ReflectorOptions<T extends KubeObject> {
   logger: Logger;
   /** Namespaces to watch; undefined means all. */
   namespaces?: string[];
-  list(namespace?: string): Promise<ObjectList<T>>;
+  /** One page of the list (the reflector pages through it: one page in memory at a time). */
+  list(namespace: string | undefined, page: ListPage): Promise<ObjectList<T>>;
+  /** Items per list page; default 500, as client-go's reflector. */
+  pageSize?: number;
   watchPath(namespace?: string): string;
   labelSelector?: string;
   /** Full relist interval (a resync: every object is handed to the handlers again). */
@@ -237,26 +240,41 @@ export class Reflector<T extends KubeObject> {
     }
   }
 
-  /** Lists and reconciles the store with the result: resync for existing keys, deletes for vanished ones. */
+  /**
+   * Lists page by page and reconciles the store with the result: resync for
+   * existing keys, deletes for vanished ones. The pages are one consistent
+   * snapshot (the server's continue token); an expired token is a 410, and the
+   * loop lists again from the start.
+   */
   private async relist(ns?: string): Promise<string> {
     this.stats.lists++;
-    const res = await this.opts.list(ns);
     const seen = new Set<string>();
-    for (const raw of res.items) {
-      const item = this.prepare(raw);
-      const key = objectKey(item);
-      seen.add(key);
-      const had = this.store.has(key);
-      this.put(key, item);
-      this.emit(had ? 'MODIFIED' : 'ADDED', item);
-    }
+    let cont: string | undefined;
+    let rv = '';
+    do {
+      const res = await this.opts.list(ns, {
+        limit: this.opts.pageSize ?? 500,
+        continue: cont,
+        labelSelector: this.opts.labelSelector,
+      });
+      for (const raw of res.items) {
+        const item = this.prepare(raw);
+        const key = objectKey(item);
+        seen.add(key);
+        const had = this.store.has(key);
+        this.put(key, item);
+        this.emit(had ? 'MODIFIED' : 'ADDED', item);
+      }
+      cont = res.metadata?.continue || undefined;
+      rv = res.metadata?.resourceVersion ?? rv;
+    } while (cont && !this.stopper.signal.aborted);
     for (const [key, obj] of this.store) {
       if ((ns === undefined || obj.metadata.namespace === ns) && !seen.has(key)) {
         this.remove(key);
         this.emit('DELETED', obj);
       }
     }
-    return res.metadata?.resourceVersion ?? '';
+    return rv;
   }
 
   /** One watch from rv; resolves with the last resourceVersion seen when it ends normally. */

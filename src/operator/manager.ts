@@ -129,14 +129,14 @@ export class Manager {
     this.targets = new Reflector<ImprovementTarget>({
       ...common,
       name: 'improvementtargets',
-      list: (ns) => this.api.listCustom('improvementtargets', ns),
+      list: (ns, page) => this.api.listCustom('improvementtargets', ns, page),
       watchPath: (ns) => this.api.customPath('improvementtargets', ns),
     });
     this.runs = new Reflector<ImprovementRun>({
       ...common,
       name: 'improvementruns',
       indexers: runIndexers,
-      list: (ns) => this.api.listCustom('improvementruns', ns),
+      list: (ns, page) => this.api.listCustom('improvementruns', ns, page),
       watchPath: (ns) => this.api.customPath('improvementruns', ns),
     });
     const selector = `${LABEL_MANAGED_BY}=${MANAGED_BY}`;
@@ -144,7 +144,7 @@ export class Manager {
       ...common,
       name: 'jobs',
       labelSelector: selector,
-      list: (ns) => this.api.listJobs(ns, selector) as never,
+      list: (ns, page) => this.api.listJobs(ns, page) as never,
       watchPath: (ns) => (ns ? `/apis/batch/v1/namespaces/${ns}/jobs` : '/apis/batch/v1/jobs'),
     });
     this.pods = new Reflector<Pod>({
@@ -152,7 +152,7 @@ export class Manager {
       name: 'pods',
       indexers: podIndexers,
       labelSelector: selector,
-      list: (ns) => this.api.listPods(ns, selector) as never,
+      list: (ns, page) => this.api.listPods(ns, page) as never,
       watchPath: (ns) => (ns ? `/api/v1/namespaces/${ns}/pods` : '/api/v1/pods'),
     });
     this.executor = (

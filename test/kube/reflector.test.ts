@@ -4,7 +4,7 @@
 // controller reads (managedFields, kubectl's last-applied copy).
 import { afterEach, describe, expect, test } from '@jest/globals';
 import { pino } from 'pino';
-import type { ObjectList } from '../../src/kube/api.ts';
+import { listPath, type ObjectList } from '../../src/kube/api.ts';
 import { KubeRest } from '../../src/kube/rest.ts';
 import { Reflector } from '../../src/kube/reflector.ts';
 import { kubeConfig, kubectlOk, useNamespace } from '../support/kube.ts';
@@ -36,7 +36,8 @@ function start(resyncMs?: number): Reflector<ConfigMap> {
     kc: kubeConfig(),
     logger: pino({ level: 'silent' }),
     namespaces: [ns()],
-    list: () => rest().get<ObjectList<ConfigMap>>(path()),
+    list: (_ns, page) => rest().get<ObjectList<ConfigMap>>(listPath(path(), page)),
+    pageSize: 2, // several pages even for a handful of objects
     watchPath: () => path(),
     labelSelector: 'reflector-test=yes',
     resyncMs,
@@ -61,8 +62,13 @@ describe('Reflector', () => {
   test('an index follows adds, relabels, deletes and a relist', async () => {
     await rest().post(path(), cm('listed-a', 'a'));
     await rest().post(path(), cm('listed-b', 'b'));
+    await rest().post(path(), cm('listed-c', 'c'));
+    await rest().post(path(), { ...cm('not-mine'), metadata: { name: 'not-mine' } });
     const r = start(1500);
     await r.start();
+    // Two pages of two: every labelled object, and none without the label.
+    expect(r.size).toBe(3);
+    expect(r.get(`${ns()}/not-mine`)).toBeUndefined();
     expect(names(r, 'a')).toEqual(['listed-a']);
 
     await rest().post(path(), cm('watched-a', 'a'));
@@ -84,7 +90,7 @@ describe('Reflector', () => {
     const lists = r.stats.lists;
     await waitFor(() => r.stats.lists > lists, { timeoutMs: 10_000, what: 'a resync' });
     expect(names(r, 'b')).toEqual(['listed-a', 'listed-b']);
-    expect(r.size).toBe(3);
+    expect(r.size).toBe(4);
     expect(() => r.byIndex('missing', 'x')).toThrow(/no index missing/);
   });
 

@@ -90,8 +90,9 @@ describe('a target whose runs churn', () => {
     // Bounded by the history limits, not by the 150 runs made.
     expect(t.status.countedRuns.length).toBeLessThanOrEqual(2 * 5);
     expect(Math.max(...sizes)).toBeLessThan(4096);
-    // It does not creep: the last round's status is no larger than the first's.
-    expect(sizes.at(-1)!).toBeLessThanOrEqual(sizes[0]! + 64);
+    // It does not creep: after five times as many runs the status grew by digits
+    // (counts, run names), not by entries (an entry per run would add 3 KB).
+    expect(sizes.at(-1)!).toBeLessThanOrEqual(sizes[0]! + 256);
   });
 });
 
