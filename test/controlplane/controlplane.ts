@@ -163,7 +163,8 @@ export class ControlPlane {
       '--secure-port=0',
       `--service-account-private-key-file=${join(this.dir, 'pki', 'sa.key')}`,
       `--root-ca-file=${join(this.dir, 'pki', 'ca.crt')}`,
-      '--controllers=*',
+      // A caller's own --controllers replaces the default (repeated, the flag would add up).
+      ...(extraArgs.some((a) => a.startsWith('--controllers=')) ? [] : ['--controllers=*']),
       '--leader-elect=true',
       '--leader-elect-lease-duration=4s',
       '--leader-elect-renew-deadline=3s',
