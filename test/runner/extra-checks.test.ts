@@ -8,11 +8,18 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startOllamaDouble, type OllamaDouble } from '../doubles/ollama/server.ts';
 import { runOnce } from '../../src/runner/index.ts';
 import { countFindings } from '../../src/runner/testing/findings.ts';
 import { repoRoot } from '../support/kube.ts';
-import { DOC_EDIT, capturedLogger, planFor, sandbox, targetSpec, type Sandbox } from './support.ts';
+import {
+  DOC_EDIT,
+  capturedLogger,
+  planFor,
+  sandbox,
+  targetSpec,
+  useOllamaDouble,
+  type Sandbox,
+} from './support.ts';
 
 const ESLINT = join(repoRoot, 'node_modules/.bin/eslint');
 const TSC = join(repoRoot, 'node_modules/.bin/tsc');
@@ -75,12 +82,8 @@ describe('countFindings reads what the tools print', () => {
 });
 
 describe('the gate with an extra check', () => {
-  let ollama: OllamaDouble;
+  const double = useOllamaDouble();
   let sb: Sandbox;
-  beforeAll(async () => {
-    ollama = await startOllamaDouble({ models: ['codellama:7b-code'] });
-  });
-  afterAll(() => ollama.close());
   afterEach(() => sb?.cleanup());
 
   const run = () => {
@@ -90,7 +93,7 @@ describe('the gate with an extra check', () => {
         target: {
           name: 'demo',
           spec: targetSpec(sb.url, {
-            model: { host: ollama.url },
+            model: { host: double().url },
             tests: { extraChecks: [LINT] },
             policy: { rampUp: false },
           }),
@@ -98,7 +101,7 @@ describe('the gate with an extra check', () => {
         run: { name: 'demo-1', spec: { targetRef: { name: 'demo' }, trigger: 'schedule' } },
         workspace: sb.workspace,
       },
-      { logger, ollamaHost: ollama.url },
+      { logger, ollamaHost: double().url },
     );
   };
   const UNUSED_EDIT = DOC_EDIT.replace('/** Adds two numbers. */', 'const unused = 1;');
@@ -108,7 +111,7 @@ describe('the gate with an extra check', () => {
     const before = sb.show('develop', 'src/math.js');
     let repairPrompt = '';
     // The FIXME is a bugfix candidate: code may change, so only the linter stands in the way.
-    ollama.script([
+    double().script([
       planFor(/^todo:src\/math\.js/, 'Guard multiply'),
       UNUSED_EDIT,
       (req: { messages?: { content: string }[] }) => {
@@ -133,7 +136,7 @@ describe('the gate with an extra check', () => {
 
   it('a change that keeps the findings passes; the run and STATE.md record them', async () => {
     sb = sandbox('node-basic', { withWorkBranch: true });
-    ollama.script([planFor(/^docs:src\/math\.js$/), DOC_EDIT]);
+    double().script([planFor(/^docs:src\/math\.js$/), DOC_EDIT]);
     const { outcome } = await run();
     expect(outcome.phase).toBe('Succeeded');
     expect(outcome.quality).toEqual({

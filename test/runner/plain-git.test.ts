@@ -1,11 +1,10 @@
 // The workflow against a plain git remote (bare repository) with the Ollama
 // double: happy path with the fast-forward of main, failing tests, the work
 // branch moving during the run, and a second run on top of the first.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterEach, describe, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startOllamaDouble, type OllamaDouble } from '../doubles/ollama/server.ts';
 import { runOnce } from '../../src/runner/index.ts';
 import { repoRoot } from '../support/kube.ts';
 import { readImprovements, readState } from '../../src/runner/state/index.ts';
@@ -20,19 +19,16 @@ import {
   sandbox,
   targetSpec,
   type Sandbox,
+  useOllamaDouble,
 } from './support.ts';
 
-let ollama: OllamaDouble;
+const double = useOllamaDouble();
 let sb: Sandbox;
-beforeAll(async () => {
-  ollama = await startOllamaDouble({ models: ['codellama:7b-code'] });
-});
-afterAll(() => ollama.close());
 afterEach(() => sb?.cleanup());
 
 const run = (over: Record<string, unknown> = {}, extra: Partial<WorkflowDeps> = {}) => {
   const { logger, lines } = capturedLogger();
-  const spec = targetSpec(sb.url, { model: { host: ollama.url }, ...over });
+  const spec = targetSpec(sb.url, { model: { host: double().url }, ...over });
   return {
     lines,
     result: runOnce(
@@ -42,7 +38,7 @@ const run = (over: Record<string, unknown> = {}, extra: Partial<WorkflowDeps> = 
         workspace: sb.workspace,
         ...(extra as object),
       },
-      { logger, ollamaHost: ollama.url },
+      { logger, ollamaHost: double().url },
     ),
   };
 };
@@ -51,7 +47,7 @@ describe('plain git forge', () => {
   it('commits, records state, pushes the work branch and fast-forwards main with autoMerge', async () => {
     sb = sandbox();
     const mainBefore = sb.sha('main');
-    ollama.script([planFor(/^docs:src\/math\.js$/), DOC_EDIT]);
+    double().script([planFor(/^docs:src\/math\.js$/), DOC_EDIT]);
     const { result } = run({ autoMerge: true });
     const { outcome, report } = await result;
     expect(outcome).toMatchObject({
@@ -97,7 +93,7 @@ describe('plain git forge', () => {
     expect(sb.sha('main')).toBe(sb.sha('develop'));
     expect(git(sb.bare, ['merge-base', '--is-ancestor', mainBefore!, 'main'])).toBe('');
     // The model was asked with structured output, a fixed seed and num_ctx.
-    const planReq = ollama.requests.at(-2)!;
+    const planReq = double().requests.at(-2)!;
     expect(planReq.format).toMatchObject({ type: 'object' });
     expect(planReq.options).toMatchObject({ num_ctx: 16384, temperature: 0, seed: 42 });
   });
@@ -105,7 +101,7 @@ describe('plain git forge', () => {
   it('never pushes to main without autoMerge', async () => {
     sb = sandbox();
     const mainBefore = sb.sha('main');
-    ollama.script([planFor(/^docs:src\/math\.js$/), DOC_EDIT]);
+    double().script([planFor(/^docs:src\/math\.js$/), DOC_EDIT]);
     const { outcome } = await run({ autoMerge: false }).result;
     expect(outcome.phase).toBe('Succeeded');
     expect(sb.sha('main')).toBe(mainBefore);
@@ -117,7 +113,7 @@ describe('plain git forge', () => {
     const before = sb.sha('develop')!;
     const mainBefore = sb.sha('main');
     // A bugfix (the FIXME) whose change and one repair round both break the tests.
-    ollama.script([planFor(/^todo:src\/math\.js/), BREAKING_EDIT, BREAKING_EDIT]);
+    double().script([planFor(/^todo:src\/math\.js/), BREAKING_EDIT, BREAKING_EDIT]);
     const { outcome } = await run({ policy: { rampUp: false } }).result;
     expect(outcome).toMatchObject({ phase: 'Failed', failure: { reason: 'TestsFailed' } });
     expect(outcome.tests?.passed).toBe(false);
@@ -151,13 +147,13 @@ describe('plain git forge', () => {
       }
       return r;
     };
-    ollama.script([planFor(/^docs:src\/math\.js$/), DOC_EDIT]);
+    double().script([planFor(/^docs:src\/math\.js$/), DOC_EDIT]);
     const { logger } = capturedLogger();
     const { runWorkflow } = await import('../../src/runner/workflow/run.ts');
     const { createForge } = await import('../../src/forge/index.ts');
     const { createImprover } = await import('../../src/runner/index.ts');
     const { applyEdits } = await import('../../src/runner/edits/index.ts');
-    const spec = targetSpec(sb.url, { model: { host: ollama.url } });
+    const spec = targetSpec(sb.url, { model: { host: double().url } });
     const { outcome } = await runWorkflow(
       {
         target: { name: 'demo', spec },
@@ -261,7 +257,7 @@ describe('plain git forge', () => {
     git(human, ['commit', '--quiet', '-m', 'chore: seed improvements log']);
     git(human, ['push', '--quiet', 'origin', 'develop']);
 
-    ollama.script([planFor(/^docs:src\/math\.js$/), DOC_EDIT]);
+    double().script([planFor(/^docs:src\/math\.js$/), DOC_EDIT]);
     const { result } = run();
     const { outcome, report } = await result;
     expect(outcome.phase).toBe('Succeeded');

@@ -3,10 +3,9 @@
 // each value came from; one that tries to widen the ImprovementTarget ends
 // the run with a message that names the field, and nothing is pushed; the
 // same file on the work branch (which the runner writes) is not taken.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterEach, describe, expect, it } from '@jest/globals';
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startOllamaDouble, type OllamaDouble } from '../doubles/ollama/server.ts';
 import { runOnce } from '../../src/runner/index.ts';
 import {
   DOC_EDIT,
@@ -16,14 +15,11 @@ import {
   sandbox,
   targetSpec,
   type Sandbox,
+  useOllamaDouble,
 } from './support.ts';
 
-let ollama: OllamaDouble;
+const double = useOllamaDouble();
 let sb: Sandbox;
-beforeAll(async () => {
-  ollama = await startOllamaDouble({ models: ['codellama:7b-code'] });
-});
-afterAll(() => ollama.close());
 afterEach(() => sb?.cleanup());
 
 /** A maintainer commits .opencode/config.yaml to branch and pushes it (a symlink to `link`). */
@@ -51,11 +47,14 @@ const run = (over: Record<string, unknown> = {}) => {
   const { logger } = capturedLogger();
   return runOnce(
     {
-      target: { name: 'demo', spec: targetSpec(sb.url, { model: { host: ollama.url }, ...over }) },
+      target: {
+        name: 'demo',
+        spec: targetSpec(sb.url, { model: { host: double().url }, ...over }),
+      },
       run: { name: 'demo-1', spec: { targetRef: { name: 'demo' }, trigger: 'schedule' } },
       workspace: sb.workspace,
     },
-    { logger, ollamaHost: ollama.url },
+    { logger, ollamaHost: double().url },
   );
 };
 
@@ -131,7 +130,7 @@ describe('.opencode/config.yaml', () => {
   it('on the work branch only is not the maintainers’ word: the run goes on under the target’s policy', async () => {
     sb = sandbox('node-basic', { withWorkBranch: true });
     commitConfig('develop', 'policy:\n  allowedTypes: [tests]\n');
-    ollama.script([planFor(/^docs:src\/math\.js$/), DOC_EDIT]);
+    double().script([planFor(/^docs:src\/math\.js$/), DOC_EDIT]);
     const { outcome } = await run();
     expect(outcome.phase).toBe('Succeeded');
     expect(outcome.policy?.configFile).toBeUndefined();

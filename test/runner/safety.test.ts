@@ -1,17 +1,20 @@
 // Malformed or hostile model output through the whole workflow: each case
 // ends in NoChange (or a documented failure for provider errors) and nothing
 // reaches the remote beyond the state files.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { startOllamaDouble, type OllamaDouble } from '../doubles/ollama/server.ts';
+import { afterEach, describe, expect, it } from '@jest/globals';
 import { runOnce } from '../../src/runner/index.ts';
-import { capturedLogger, git, planFor, sandbox, targetSpec, type Sandbox } from './support.ts';
+import {
+  capturedLogger,
+  git,
+  planFor,
+  sandbox,
+  targetSpec,
+  type Sandbox,
+  useOllamaDouble,
+} from './support.ts';
 
-let ollama: OllamaDouble;
+const double = useOllamaDouble();
 let sb: Sandbox;
-beforeAll(async () => {
-  ollama = await startOllamaDouble({ models: ['codellama:7b-code'] });
-});
-afterAll(() => ollama.close());
 afterEach(() => sb?.cleanup());
 
 const block = (path: string, search: string, replace: string) =>
@@ -88,10 +91,10 @@ describe('hostile or malformed model output', () => {
   it.each(CASES)('%s -> NoChange, no code change pushed', async (_name, answers, reason, over) => {
     sb = sandbox('node-basic', { withWorkBranch: true });
     const before = sb.sha('develop')!;
-    const asked = ollama.requests.length;
-    ollama.script(answers as never);
+    const asked = double().requests.length;
+    double().script(answers as never);
     const { logger } = capturedLogger();
-    const spec = targetSpec(sb.url, { model: { host: ollama.url }, ...over });
+    const spec = targetSpec(sb.url, { model: { host: double().url }, ...over });
     const { outcome } = await runOnce(
       {
         target: { name: 'demo', spec },
@@ -102,7 +105,7 @@ describe('hostile or malformed model output', () => {
     );
     expect(outcome).toMatchObject({ phase: 'NoChange', noChangeReason: reason });
     // Every scripted answer was consumed, so no case leaks answers into the next.
-    expect(ollama.requests.length - asked).toBe(answers.length);
+    expect(double().requests.length - asked).toBe(answers.length);
     const changed = git(sb.bare, ['diff', '--name-only', before, 'develop']).split('\n');
     expect(changed.filter((f) => f && !f.startsWith('.opencode/'))).toEqual([]);
     expect(sb.log('develop')[0]).toBe('chore: Initialize OpenCode state tracking');
@@ -127,7 +130,7 @@ describe('model provider errors', () => {
   };
 
   it('a missing model -> ModelNotFound', async () => {
-    const o = await run({ host: ollama.url, name: 'missing:latest' });
+    const o = await run({ host: double().url, name: 'missing:latest' });
     expect(o).toMatchObject({ phase: 'Failed', failure: { reason: 'ModelNotFound' } });
   });
 

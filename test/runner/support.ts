@@ -6,6 +6,8 @@ import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { afterAll, beforeAll } from '@jest/globals';
+import { startOllamaDouble, type OllamaDouble } from '../doubles/ollama/server.ts';
 import { parseTargetSpec } from '../../src/runner/config.ts';
 import type { ImprovementTargetSpec } from '../../src/crds/index.ts';
 import { createLogger, type Logger } from '../../src/util/logger.ts';
@@ -162,5 +164,18 @@ export function planFor(match: RegExp, title = 'Document add') {
       rationale: 'Explain what add() does.',
       files: ['src/math.js'],
     });
+  };
+}
+
+/** An Ollama double serving the runner's default model for the whole test file. */
+export function useOllamaDouble(): () => OllamaDouble {
+  let ollama: OllamaDouble | undefined;
+  beforeAll(async () => {
+    ollama = await startOllamaDouble({ models: ['codellama:7b-code'] });
+  });
+  afterAll(() => ollama?.close());
+  return () => {
+    if (!ollama) throw new Error('the Ollama double is not started yet');
+    return ollama;
   };
 }

@@ -73,17 +73,19 @@ describe('ramp-up levels', () => {
   });
 });
 
+/** A policy input that blocks nothing but ramp-up; tests change what they are about. */
+const base = {
+  allowedTypes: [...IMPROVEMENT_TYPES],
+  rampUp: true,
+  maxOpenPullRequests: 1,
+  strategy: 'develop' as const,
+  openPullRequests: 0,
+  pullRequests: true,
+  improvements: [],
+  evidence: merged(),
+};
+
 describe('applyPolicy', () => {
-  const base = {
-    allowedTypes: [...IMPROVEMENT_TYPES],
-    rampUp: true,
-    maxOpenPullRequests: 1,
-    strategy: 'develop' as const,
-    openPullRequests: 0,
-    pullRequests: true,
-    improvements: [],
-    evidence: merged(),
-  };
   const candidates = [
     cand('issue:1', 'feature', 'P0'),
     cand('failing-tests', 'bugfix', 'P1'),
@@ -135,16 +137,7 @@ describe('applyPolicy', () => {
 });
 
 describe("the operator's yield record", () => {
-  const base = {
-    allowedTypes: [...IMPROVEMENT_TYPES],
-    rampUp: false,
-    maxOpenPullRequests: 1,
-    strategy: 'develop' as const,
-    openPullRequests: 0,
-    pullRequests: true,
-    improvements: [],
-    evidence: merged(),
-  };
+  const noRamp = { ...base, rampUp: false };
 
   it('a backed-off type sits the run out, unless the candidate is P0', () => {
     const d = applyPolicy(
@@ -154,7 +147,7 @@ describe("the operator's yield record", () => {
         cand('doc', 'documentation', 'P3'),
       ],
       {
-        ...base,
+        ...noRamp,
         backedOff: [
           { type: 'tests', why: 'its last 3 attempts failed' },
           { type: 'security', why: 'its last 3 attempts failed' },
@@ -179,7 +172,7 @@ describe("the operator's yield record", () => {
         cand('fix', 'bugfix', 'P1'),
       ],
       {
-        ...base,
+        ...noRamp,
         yields: [
           { type: 'refactoring', yield: 0.1 },
           { type: 'tests', yield: 0.9 },
