@@ -162,6 +162,15 @@ beforeAll(async () => {
       merge: { checkGracePeriod: '0', requireChecks: false },
       // One file per run: the two files with trailing blanks take a run each.
       policy: { maxFilesChanged: 1 },
+      // A real check (a syntax check of every script), so the quality panel has a series.
+      tests: {
+        extraChecks: [
+          {
+            name: 'syntax',
+            command: "find . -name '*.js' -not -path './node_modules/*' -exec node --check {} +",
+          },
+        ],
+      },
       successfulRunsHistoryLimit: 5,
     },
   });
