@@ -19,7 +19,7 @@ export async function forgeCheck(env: TargetEnv, ctx: Ctx): Promise<void> {
   const key = `${namespace}/${name}`;
   const done = forge.take(key);
   if (done) await applyForgeCheck(env, ctx, done);
-  await startPriorityRun(env, ctx);
+  await startPriorityRun(env, ctx, !!done);
   const interval = parseInterval(ctx.target.spec.forgeCheckInterval ?? '5m');
   const last = Date.parse(ctx.status.forge?.lastCheckTime ?? '') || 0;
   const poked = env.d.forgePokes?.delete(key) ?? false;
@@ -116,7 +116,7 @@ const MAX_WAITING = 16;
  * room. The queue is in status, so an issue that waits for an active run
  * starts as soon as that run ends, not at the next forge check.
  */
-async function startPriorityRun(env: TargetEnv, ctx: Ctx): Promise<void> {
+async function startPriorityRun(env: TargetEnv, ctx: Ctx, freshCheck: boolean): Promise<void> {
   const state = ctx.status.forge;
   const next = state?.waitingIssues?.[0];
   if (!state || next === undefined || paused(ctx)) return;
@@ -128,7 +128,8 @@ async function startPriorityRun(env: TargetEnv, ctx: Ctx): Promise<void> {
       .map((r) => r.metadata.name)
       .join(', ');
     const msg = `priority issue #${next} waits: run ${blocking} is still active (concurrencyPolicy Forbid)`;
-    void env.d.recorder.event(ctx.target, 'Normal', REASON.RunSkipped, msg);
+    // Said once per forge check, not on every pass while the active run goes on.
+    if (freshCheck) void env.d.recorder.event(ctx.target, 'Normal', REASON.RunSkipped, msg);
     return;
   }
   ctx.mustWrite = true;
