@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import { BatchV1Api, CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { GROUP, VERSION } from '../src/crds/index.ts';
 import { LocalExecutor } from '../src/controllers/local-executor.ts';
@@ -335,6 +335,19 @@ async function main(): Promise<number> {
   step('kubectl get improvements');
   console.log(kubectl('get', 'improvements', '-n', NS));
   if (node) {
+    // The runner writes the run's outcome before its containers exit, so the
+    // Job can still be running here: show it once it has finished.
+    const batch = kc.makeApiClient(BatchV1Api);
+    const jobDeadline = Date.now() + 90_000;
+    while (Date.now() < jobDeadline) {
+      const jobs = await batch.listNamespacedJob({ namespace: NS });
+      const finished = (j: (typeof jobs.items)[number]) =>
+        (j.status?.conditions ?? []).some(
+          (c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True',
+        );
+      if (jobs.items.every(finished)) break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
     step("The run's Job and its pod on the real node");
     console.log(kubectl('get', 'jobs,pods', '-n', NS, '-o', 'wide'));
   }
