@@ -14,6 +14,9 @@ ARG NODE_IMAGE=node:24.21.0-bookworm-slim
 # release the tools' go.mod files name. Bump them together.
 ARG GO_IMAGE=golang:1.26.8-bookworm
 ARG GITLEAKS_VERSION=v8.30.1
+# osv-scanner runs the runner's dependency scan (src/runner/security/osv.ts),
+# the version tools/osv-scanner/go.mod pins. Bump them together.
+ARG OSV_SCANNER_VERSION=v2.5.1
 
 FROM ${NODE_IMAGE} AS build
 WORKDIR /src
@@ -38,6 +41,11 @@ RUN CGO_ENABLED=0 go install -trimpath \
       -ldflags "-s -w -X=github.com/zricethezav/gitleaks/v8/version.Version=${GITLEAKS_VERSION}" \
       "github.com/zricethezav/gitleaks/v8@${GITLEAKS_VERSION}"
 
+FROM ${GO_IMAGE} AS osv-scanner
+ARG OSV_SCANNER_VERSION
+RUN CGO_ENABLED=0 go install -trimpath -ldflags "-s -w" \
+      "github.com/google/osv-scanner/v2/cmd/osv-scanner@${OSV_SCANNER_VERSION}"
+
 FROM ${NODE_IMAGE}
 # git: the runner clones, commits and pushes; ca-certificates: HTTPS to forges.
 # Debian versions are not pinned: bookworm security updates replace them and a
@@ -54,13 +62,16 @@ RUN apt-get update \
       --shell /usr/sbin/nologin nonroot
 # HOME=/tmp: with readOnlyRootFilesystem the only writable places are the
 # emptyDirs mounted at /tmp (and the runner's /workspace); git writes its
-# config and credentials helpers' state under HOME. OPENCODE_GITLEAKS: the
-# secret scanner the runner runs (copied from the gitleaks stage below).
+# config and credentials helpers' state under HOME. OPENCODE_GITLEAKS and
+# OPENCODE_OSV_SCANNER: the secret and dependency scanners the runner runs
+# (copied from the stages above).
 ENV NODE_ENV=production \
     HOME=/tmp \
     OPENCODE_WORKSPACE=/workspace \
-    OPENCODE_GITLEAKS=/usr/local/bin/gitleaks
+    OPENCODE_GITLEAKS=/usr/local/bin/gitleaks \
+    OPENCODE_OSV_SCANNER=/usr/local/bin/osv-scanner
 COPY --from=gitleaks /go/bin/gitleaks /usr/local/bin/gitleaks
+COPY --from=osv-scanner /go/bin/osv-scanner /usr/local/bin/osv-scanner
 WORKDIR /app
 COPY --from=build /src/package.json ./package.json
 COPY --from=build /src/node_modules ./node_modules

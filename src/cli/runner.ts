@@ -117,6 +117,7 @@ async function runCommand(flags: RunFlags): Promise<number> {
       token,
       workspace: o.workspace ?? '/tmp/opencode-workspace',
       dryRun: !!flags.dryRun,
+      ...(o.advisoryDb ? { advisoryDb: o.advisoryDb } : {}),
     },
     { logger, apiKey },
   );
@@ -171,6 +172,7 @@ export function buildProgram(): Command {
     'setupCommand',
     'setupTimeout',
     'stateDir',
+    'advisoryDb',
     'workspace',
   ] as const) {
     const def = RUN_OPTIONS[key] as {

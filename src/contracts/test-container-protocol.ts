@@ -35,6 +35,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { shellQuote } from '../util/shell.ts';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -142,10 +143,6 @@ export interface RemoteResult {
   outputFile: string;
   /** Why there is no exit code. */
   problem?: string;
-}
-
-function shellQuote(v: string): string {
-  return `'${v.replace(/'/g, `'\\''`)}'`;
 }
 
 /** The env file: one `export` per variable, names checked, values single-quoted. */

@@ -111,6 +111,31 @@ describe('account', () => {
     expect(next.quality).toEqual({ previous: 7, current: 5 });
   });
 
+  test('security findings come from the latest run whose scan completed', () => {
+    const findings = (critical: number) => ({ critical, high: 0, medium: 0, low: 0, unknown: 0 });
+    const sec = (critical: number, note?: string) => ({
+      security: {
+        scanner: 'osv-scanner 2.5.1',
+        database: 'local',
+        findings: findings(critical),
+        advisories: [],
+        ...(note ? { note } : {}),
+      },
+    });
+    const { status } = account(undefined, [
+      run('s1', 'Succeeded', 1, sec(2)),
+      run('s2', 'Succeeded', 2, sec(1)),
+      // A scan that failed says nothing about the branch.
+      run('s3', 'NoChange', 3, sec(0, 'the dependency scan failed (exit 127): offline')),
+      run('s4', 'NoChange', 4),
+    ]);
+    expect(status.security).toEqual({
+      findings: findings(1),
+      scanner: 'osv-scanner 2.5.1',
+      run: 's2',
+    });
+  });
+
   test('the list stays bounded by the runs that exist (the history limits)', () => {
     const runs = Array.from({ length: 100 }, (_, i) => run(`r${i}`, 'Succeeded', i));
     const { status } = account(undefined, runs);

@@ -62,6 +62,13 @@ export function account(
     const findings = s.quality?.findings;
     if (findings !== undefined)
       status.quality = { previous: status.quality?.current, current: findings };
+    // A scan that did not complete (note) says nothing about the branch.
+    if (s.security?.scanner && !s.security.note)
+      status.security = {
+        findings: s.security.findings,
+        scanner: s.security.scanner,
+        run: run.metadata.name,
+      };
     const last = status.lastRun;
     if (!last?.completionTime || completedAt(run) >= Date.parse(last.completionTime)) {
       status.lastRun = {

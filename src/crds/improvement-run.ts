@@ -2,7 +2,7 @@
 // Single source of truth for its TypeScript type and OpenAPI schema.
 import Type from 'typebox';
 import { cel, Conditions, DateTime, ObjectName, StringEnum } from './schema-helpers.ts';
-import { IMPROVEMENT_TYPES, Rollback } from './improvement-target.ts';
+import { IMPROVEMENT_TYPES, Rollback, SecurityFindings, SEVERITIES } from './improvement-target.ts';
 
 export const TRIGGERS = ['schedule', 'manual', 'priority-issue', 'rollback'] as const;
 export const RUN_PHASES = ['Pending', 'Running', 'Succeeded', 'NoChange', 'Failed'] as const;
@@ -161,6 +161,31 @@ export const ImprovementRunStatus = Type.Object({
       {
         description:
           "extension: the extra checks (lint, type check) that gated this run: their findings on the unchanged tree and on the change (findings is the committed tree's when the run succeeded, else the unchanged tree's).",
+      },
+    ),
+  ),
+  security: Type.Optional(
+    Type.Object(
+      {
+        scanner: Type.Optional(Type.String({ maxLength: 63 })),
+        database: StringEnum(['osv.dev', 'local'] as const),
+        note: Type.Optional(Type.String({ maxLength: 1024 })),
+        findings: SecurityFindings,
+        advisories: Type.Array(
+          Type.Object({
+            ids: Type.Array(Type.String({ maxLength: 128 }), { maxItems: 8 }),
+            package: Type.String({ maxLength: 256 }),
+            version: Type.String({ maxLength: 128 }),
+            severity: StringEnum(SEVERITIES),
+            fixed: Type.Optional(Type.String({ maxLength: 128 })),
+            source: Type.String({ maxLength: 512 }),
+          }),
+          { maxItems: 16 },
+        ),
+      },
+      {
+        description:
+          "extension: the dependency scan (osv-scanner against the OSV database, or a local copy: the runner's --advisory-db) of the work branch after this run: findings by severity and the worst advisories (at most 16). note says why a scan did not complete; the run carries on without it.",
       },
     ),
   ),

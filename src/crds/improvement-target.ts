@@ -21,6 +21,17 @@ export const STRATEGIES = ['develop', 'autonomous'] as const;
 export const MERGE_METHODS = ['squash', 'merge', 'rebase'] as const;
 export const CONCURRENCY_POLICIES = ['Forbid', 'Replace'] as const;
 export const MODEL_PROVIDERS = ['ollama', 'openai', 'builtin'] as const;
+/** Advisory severities: a CVSS base score's band, or the database's own word. */
+export const SEVERITIES = ['critical', 'high', 'medium', 'low', 'unknown'] as const;
+
+/** Vulnerable dependencies by severity (a package version counts once, at its worst advisory). */
+export const SecurityFindings = Type.Object(
+  Object.fromEntries(SEVERITIES.map((s) => [s, Type.Integer({ minimum: 0 })])) as Record<
+    (typeof SEVERITIES)[number],
+    Type.TInteger
+  >,
+);
+
 export const IMPROVEMENT_TYPES = [
   'documentation',
   'style',
@@ -570,6 +581,19 @@ export const ImprovementTargetStatus = Type.Object({
       {
         description:
           'extension: findings of the extra checks (spec.tests.extraChecks) on the work branch, from the latest run that measured them, and the one before: the code-quality trend.',
+      },
+    ),
+  ),
+  security: Type.Optional(
+    Type.Object(
+      {
+        findings: SecurityFindings,
+        scanner: Type.String({ maxLength: 63 }),
+        run: Type.String({ maxLength: 253 }),
+      },
+      {
+        description:
+          "extension: vulnerable dependencies of the work branch by severity, from the latest run whose dependency scan completed (that run's findings after its own change).",
       },
     ),
   ),

@@ -16,6 +16,8 @@ function fill(m: OperatorMetrics, namespace: string, target: string): void {
   m.nextRun.set(l, 1);
   m.coverage.set(l, 80);
   m.consecutiveFailures.set(l, 0);
+  m.securityFindings.set({ ...l, severity: 'critical' }, 1);
+  m.securityFindings.set({ ...l, severity: 'low' }, 0);
 }
 
 const seriesOf = (text: string, target: string) =>

@@ -2,6 +2,7 @@
 // and alerts use them). One instance per operator, with its own registry: no
 // module-level state.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { SEVERITIES } from '../crds/index.ts';
 
 const TARGET = ['namespace', 'target'] as const;
 
@@ -37,6 +38,12 @@ export class OperatorMetrics {
     name: 'opencode_quality_findings',
     help: 'Findings of the extra checks (lint, type check) on the work branch at the latest run that measured them.',
     labelNames: TARGET,
+    registers: [this.registry],
+  });
+  readonly securityFindings = new Gauge({
+    name: 'opencode_security_findings',
+    help: 'Vulnerable dependencies of the work branch by advisory severity, from the latest run whose dependency scan completed.',
+    labelNames: [...TARGET, 'severity'],
     registers: [this.registry],
   });
   readonly timeToMain = new Histogram({
@@ -180,6 +187,7 @@ export class OperatorMetrics {
       this.lastSuccess,
     ])
       m.remove(labels);
+    for (const severity of SEVERITIES) this.securityFindings.remove({ ...labels, severity });
     this.forgotten.add(`${namespace}/${target}`);
     this.sweepTimer ??= setTimeout(() => void this.sweep(), SWEEP_DELAY_MS).unref();
   }

@@ -136,6 +136,17 @@ export function renderStatus(
     q?.current !== undefined &&
       `${q.current} findings${q.previous !== undefined ? ` (previous ${q.previous})` : ''}`,
   );
+  const sec = st.security;
+  field(
+    'Security',
+    sec &&
+      `${
+        Object.entries(sec.findings)
+          .filter(([, n]) => n > 0)
+          .map(([severity, n]) => `${n} ${severity}`)
+          .join(', ') || 'no known vulnerable dependencies'
+      } (${sec.scanner}, run ${sec.run})`,
+  );
   const runsSoFar = st.totals?.runs ?? 0;
   field(
     'Yield by type',

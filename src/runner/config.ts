@@ -13,6 +13,7 @@ import {
 import { StalledError } from '../util/errors.ts';
 import { secrets } from '../util/logger.ts';
 import { JOB_ENV, type JobRunEnv, type JobTargetEnv } from '../contracts/job-env.ts';
+import { ADVISORY_DB_ENV } from './security/osv.ts';
 
 export interface OptionDef {
   name: string;
@@ -116,6 +117,12 @@ export const RUN_OPTIONS = {
   },
   autoMerge: { name: 'auto-merge', description: 'Merge (or fast-forward main) when green' },
   noRampUp: { name: 'no-ramp-up', description: 'Allow every type from the first run' },
+  advisoryDb: {
+    name: 'advisory-db',
+    description:
+      'Folder of a local OSV advisory database (osv-scalibr/<ecosystem>/all.zip, as osv-scanner downloads it) for an offline dependency scan; absent: osv-scanner asks osv.dev',
+    env: ADVISORY_DB_ENV,
+  },
   workspace: {
     name: 'workspace',
     description: 'Scratch directory for the clone',

@@ -15,6 +15,7 @@ import { createLlmImprover } from './improver/index.ts';
 import { createLlmProvider } from './llm/index.ts';
 import type { RunOutcome } from './outcome.ts';
 import { outcomeLine, StatusWriter } from './report/status.ts';
+import { ADVISORY_DB_ENV } from './security/osv.ts';
 import type { Candidate, EditLimits, Improver } from './types.ts';
 import { createBuiltinImprover } from './builtin/index.ts';
 import { runWorkflow, type WorkflowResult } from './workflow/run.ts';
@@ -166,6 +167,7 @@ async function runJobInner(opts: RunJobOptions): Promise<RunOutcome> {
       token: cfg.token,
       workspace: cfg.workspace,
       testBench: cfg.testBench,
+      advisoryDb: (opts.env ?? process.env)[ADVISORY_DB_ENV] || undefined,
     },
     { logger: log, apiKey: cfg.modelApiKey, ollamaHost: cfg.ollamaHost },
   ).catch((err: unknown) => ({

@@ -73,6 +73,7 @@ export type RunOutcome = Pick<
   | 'questionIssue'
   | 'policy'
   | 'quality'
+  | 'security'
 > & {
   phase: OutcomePhase;
   /** Work-branch coverage after the run (percent), for the target's coverage trend. */

@@ -5,6 +5,7 @@
 import type { ImprovementType } from '../crds/index.ts';
 import type { Priority } from '../crds/index.ts';
 import type { NoChangeReason } from './outcome.ts';
+import type { AdvisoryFix } from './security/candidates.ts';
 
 /** One thing the run could improve, found deterministically by analysis. */
 export interface Candidate {
@@ -18,6 +19,8 @@ export interface Candidate {
   /** Paths (relative to the repo root) most relevant to it. */
   files: string[];
   issue?: number;
+  /** A published advisory's fix: the runner applies it with the package manager (security/fix.ts). */
+  advisory?: AdvisoryFix;
 }
 
 /** What an improver may read about the repository. */

@@ -12,6 +12,7 @@ import { parse } from 'yaml';
 import { RUNNER_UID } from '../../src/controllers/job-builder.ts';
 import { ensureDockerfileLint } from '../../tools/dockerfile-lint/build.ts';
 import { gitleaksVersion } from '../../tools/gitleaks/build.ts';
+import { osvScannerVersion } from '../../tools/osv-scanner/build.ts';
 import { repoRoot } from '../support/kube.ts';
 
 const dockerfile = readFileSync(join(repoRoot, 'Dockerfile'), 'utf8');
@@ -36,6 +37,7 @@ describe('Dockerfile', () => {
     expect(stages.map((s) => s.split('\n')[0])).toEqual([
       'FROM ${NODE_IMAGE} AS build',
       'FROM ${GO_IMAGE} AS gitleaks',
+      'FROM ${GO_IMAGE} AS osv-scanner',
       'FROM ${NODE_IMAGE}',
     ]);
   });
@@ -52,6 +54,20 @@ describe('Dockerfile', () => {
       /^COPY --from=gitleaks \/go\/bin\/gitleaks \/usr\/local\/bin\/gitleaks$/m,
     );
     expect(finalStage).toMatch(/OPENCODE_GITLEAKS=\/usr\/local\/bin\/gitleaks/);
+  });
+
+  test('the image ships the osv-scanner version tools/osv-scanner pins, where the runner looks for it', () => {
+    const arg = /^ARG OSV_SCANNER_VERSION=(\S+)$/m.exec(instructions.join('\n'))?.[1];
+    expect(arg).toBe(osvScannerVersion());
+    const stage = stages.find((s) => s.startsWith('FROM ${GO_IMAGE} AS osv-scanner'))!;
+    expect(stage).toMatch(/^ARG OSV_SCANNER_VERSION$/m);
+    expect(stage).toMatch(
+      /go install .*"github\.com\/google\/osv-scanner\/v2\/cmd\/osv-scanner@\$\{OSV_SCANNER_VERSION\}"/,
+    );
+    expect(finalStage).toMatch(
+      /^COPY --from=osv-scanner \/go\/bin\/osv-scanner \/usr\/local\/bin\/osv-scanner$/m,
+    );
+    expect(finalStage).toMatch(/OPENCODE_OSV_SCANNER=\/usr\/local\/bin\/osv-scanner/);
   });
 
   test('the final stage runs as uid 65532 with HOME=/tmp, has git, no npm, and runs the operator', () => {

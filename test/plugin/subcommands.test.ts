@@ -184,6 +184,11 @@ describe('status', () => {
       totals: { runs: 12, succeeded: 9, failed: 2, noChange: 1, merged: 7, reverted: 1 },
       coverage: { current: 72.4, previous: 67.1 },
       quality: { current: 3, previous: 5 },
+      security: {
+        findings: { critical: 1, high: 0, medium: 2, low: 0, unknown: 0 },
+        scanner: 'osv-scanner 2.5.1',
+        run: 'st-idle-b',
+      },
       yields: [
         {
           type: 'tests',
@@ -232,6 +237,9 @@ describe('status', () => {
     );
     expect(r.stdout).toMatch(/^Coverage: +72\.4% \(previous 67\.1%\)$/m);
     expect(r.stdout).toMatch(/^Quality: +3 findings \(previous 5\)$/m);
+    expect(r.stdout).toMatch(
+      /^Security: +1 critical, 2 medium \(osv-scanner 2\.5\.1, run st-idle-b\)$/m,
+    );
     expect(r.stdout).toMatch(
       /^Yield by type: +tests 1\/5 \(backing off until run 14\), documentation 3\/4$/m,
     );

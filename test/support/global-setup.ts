@@ -4,6 +4,7 @@
 import { ensureDockerfileLint } from '../../tools/dockerfile-lint/build.ts';
 import { ensureGitleaks } from '../../tools/gitleaks/build.ts';
 import { ensureHelm } from '../../tools/helm/build.ts';
+import { ensureOsvScanner } from '../../tools/osv-scanner/build.ts';
 import { ensureBuilt } from '../controlplane/build.ts';
 import { ControlPlane } from '../controlplane/controlplane.ts';
 import { join } from 'node:path';
@@ -48,6 +49,9 @@ export default async function globalSetup(
   // workers' ensureHelm()/ensureDockerfileLint()/ensureGitleaks() then find them in the cache.
   ensureHelm(log);
   ensureDockerfileLint(log);
+  // Not put on the runners' way (OPENCODE_OSV_SCANNER): without a database a
+  // scan asks osv.dev, which cannot be reached here; the security suite sets it.
+  ensureOsvScanner(log);
   ensureDebianPackage('prometheus', 'promtool', log, [
     'systemctl stop prometheus',
     'service prometheus stop',

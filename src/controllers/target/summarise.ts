@@ -147,6 +147,8 @@ export async function summarise(env: TargetEnv, ctx: Ctx): Promise<void> {
     env.d.metrics.coverage.set(labels, status.coverage.current);
   if (status.quality?.current !== undefined)
     env.d.metrics.qualityFindings.set(labels, status.quality.current);
+  for (const [severity, n] of Object.entries(status.security?.findings ?? {}))
+    env.d.metrics.securityFindings.set({ ...labels, severity }, n);
   if (status.lastSuccessfulTime)
     env.d.metrics.lastSuccess.set(labels, Date.parse(status.lastSuccessfulTime) / 1000);
   if (status.openPullRequests !== undefined)

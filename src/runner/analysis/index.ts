@@ -13,6 +13,8 @@ import {
   type IssueLabels,
 } from './findings.ts';
 import { rankCandidates } from './rank.ts';
+import { advisoryCandidates } from '../security/candidates.ts';
+import type { AdvisoryFinding } from '../security/osv.ts';
 import { buildRepoMap } from './repo-map.ts';
 import { scanTodos, todoCandidates } from './todos.ts';
 
@@ -30,6 +32,8 @@ export interface AnalysisInput {
   repoMapTokens: number;
   /** Paths the analysis must not propose (state dir, protected paths) — matched by the caller. */
   exclude?: (path: string) => boolean;
+  /** The dependency scan's findings (security/osv.ts). */
+  advisories?: AdvisoryFinding[];
 }
 
 export interface Analysis {
@@ -46,7 +50,9 @@ export async function analyse(input: AnalysisInput): Promise<Analysis> {
     ? await input.forge.listOpenIssues([input.labels.priority, input.labels.bug])
     : [];
   const coverage = input.baseline?.coverageReport;
+  const advisories = (input.advisories ?? []).filter((f) => !input.exclude?.(f.source));
   const candidates = rankCandidates([
+    ...advisoryCandidates(advisories),
     ...issueCandidates(issues, input.labels),
     ...(input.baseline ? failingTestCandidate(input.baseline) : []),
     // Coverage paths are under the directory the tests ran in (an export).

@@ -235,7 +235,7 @@ describe('applyEdits', () => {
     const bump = { path: 'package-lock.json', search: '{"v": 1}\n', replace: '{"v": 2}\n' };
     const docs = await applyEdits(dir, [bump], { ...policy, type: 'documentation' });
     expect(!docs.ok && docs.message).toBe(
-      'path package-lock.json is a dependency file; only a dependencies improvement may change it',
+      'path package-lock.json is a dependency file; only a dependencies or security improvement may change it',
     );
     expect(await applyEdits(dir, [bump], { ...policy, type: 'dependencies' })).toMatchObject({
       ok: true,

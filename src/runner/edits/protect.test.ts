@@ -78,11 +78,12 @@ describe('protectionViolation: harness, governance and protectedPaths', () => {
 
 describe('protectionViolation: dependency files', () => {
   it.each(['package-lock.json', 'sub/yarn.lock', 'go.sum', 'requirements-dev.txt', 'Cargo.lock'])(
-    'allows %s only for a dependencies improvement',
+    'allows %s only for a dependencies or security improvement',
     (path) => {
       expect(check('dependencies', path, 'a\n', 'b\n')).toBeUndefined();
+      expect(check('security', path, 'a\n', 'b\n')).toBeUndefined();
       expect(check('documentation', path, 'a\n', 'b\n')).toBe(
-        `path ${path} is a dependency file; only a dependencies improvement may change it`,
+        `path ${path} is a dependency file; only a dependencies or security improvement may change it`,
       );
     },
   );
@@ -158,11 +159,12 @@ describe('protectionViolation: package.json', () => {
     'packageManager',
     'workspaces',
     'pnpm',
-  ])('allows changing %s only for a dependencies improvement', (key) => {
+  ])('allows changing %s only for a dependencies or security improvement', (key) => {
     const after = { ...BASE, [key]: { changed: '2.0.0' } };
     expect(change('dependencies', after)).toBeUndefined();
+    expect(change('security', after)).toBeUndefined();
     expect(change('bugfix', after)).toBe(
-      `path package.json: changes ${key}; only a dependencies improvement may`,
+      `path package.json: changes ${key}; only a dependencies or security improvement may`,
     );
   });
 
@@ -310,7 +312,7 @@ line-length = 100
   ])('allows changing %s only for a dependencies improvement', (name, after) => {
     expect(change('dependencies', after)).toBeUndefined();
     expect(change('bugfix', after)).toBe(
-      `path pyproject.toml: changes ${name}; only a dependencies improvement may`,
+      `path pyproject.toml: changes ${name}; only a dependencies or security improvement may`,
     );
   });
 

@@ -5,7 +5,11 @@
 // emptying a file is changing it.
 import type { ImprovementType } from '../../crds/index.ts';
 import type { FileChange } from '../files/change.ts';
-import { HARNESS_AND_GOVERNANCE_GLOBS, isDependencyFile } from '../files/kinds.ts';
+import {
+  HARNESS_AND_GOVERNANCE_GLOBS,
+  isDependencyFile,
+  mayChangeDependencies,
+} from '../files/kinds.ts';
 import { protectedBy } from './paths.ts';
 import { packageJsonViolation, pyprojectViolation } from './sections.ts';
 
@@ -23,8 +27,8 @@ export function protectionViolation(
     if (harness) return `path ${c.path} is protected (test harness and CI: ${harness})`;
     const user = protectedBy(c.path, protectedPaths);
     if (user) return `path ${c.path} is protected (protectedPaths: ${user})`;
-    if (isDependencyFile(c.path) && type !== 'dependencies') {
-      return `path ${c.path} is a dependency file; only a dependencies improvement may change it`;
+    if (isDependencyFile(c.path) && !mayChangeDependencies(type)) {
+      return `path ${c.path} is a dependency file; only a dependencies or security improvement may change it`;
     }
     const section =
       base(c.path) === 'package.json'

@@ -248,17 +248,22 @@ describe('scopeViolation: tests', () => {
 describe('scopeViolation: dependencies and the other types', () => {
   it('refuses a refactoring that touches package-lock.json; a dependencies improvement may', () => {
     expect(check('refactoring', 'package-lock.json', '{}\n', '{ }\n')).toBe(
-      'a refactoring improvement changes package-lock.json, a dependency file; only a dependencies improvement may touch dependency manifests and lockfiles',
+      'a refactoring improvement changes package-lock.json, a dependency file; only a dependencies or security improvement may touch dependency manifests and lockfiles',
     );
     expect(check('dependencies', 'package-lock.json', '{}\n', '{ }\n')).toBeUndefined();
     expect(check('dependencies', 'src/a.js', 'a\n', null)).toBeUndefined();
   });
 
   it('leaves code changes of bugfix, feature, performance and security to the other checks', () => {
-    for (const type of ['bugfix', 'feature', 'performance', 'security'] as const) {
+    for (const type of ['bugfix', 'feature', 'performance', 'security'] as const)
       expect(check(type, 'src/a.js', 'a\n', 'b\n')).toBeUndefined();
+    for (const type of ['bugfix', 'feature', 'performance'] as const)
       expect(check(type, 'go.sum', 'a\n', 'b\n')).toMatch(/go\.sum, a dependency file/);
-    }
+  });
+
+  it('lets a security improvement upgrade a dependency (a fix is often an upgrade)', () => {
+    expect(check('security', 'go.sum', 'a\n', 'b\n')).toBeUndefined();
+    expect(check('security', 'web/package-lock.json', '{}\n', '{ }\n')).toBeUndefined();
   });
 
   it('reports the first violating file and skips unchanged ones', () => {

@@ -8,10 +8,17 @@
 //                  semicolons, quote style); no new or deleted files
 //   tests          test files only, created or changed, never deleted
 //   dependencies   anything (protected paths are checked elsewhere)
+//   security       anything (a fix is often an upgrade)
 //   the rest       anything but dependency manifests and lockfiles
 import type { ImprovementType } from '../../crds/index.ts';
 import type { FileChange } from '../files/change.ts';
-import { codeLanguage, isDependencyFile, isDocFile, isTestFile } from '../files/kinds.ts';
+import {
+  codeLanguage,
+  isDependencyFile,
+  isDocFile,
+  isTestFile,
+  mayChangeDependencies,
+} from '../files/kinds.ts';
 import { jsLanguageName, jsTokens } from './scope-js.ts';
 import { LITE_LANGUAGE_NAMES, liteLanguage, liteTokens } from './scope-lite.ts';
 import { firstDifference, lineAt, type ScopeMode, type Tok } from './scope-tokens.ts';
@@ -33,9 +40,9 @@ export function scopeViolation(type: ImprovementType, changes: FileChange[]): st
 function fileViolation(type: ImprovementType, c: FileChange): string | undefined {
   const a = `a ${type} improvement`;
   const verb = c.before === null ? 'creates' : c.after === null ? 'deletes' : 'changes';
-  if (type === 'dependencies') return undefined;
+  if (mayChangeDependencies(type)) return undefined;
   if (isDependencyFile(c.path))
-    return `${a} ${verb} ${c.path}, a dependency file; only a dependencies improvement may touch dependency manifests and lockfiles`;
+    return `${a} ${verb} ${c.path}, a dependency file; only a dependencies or security improvement may touch dependency manifests and lockfiles`;
   switch (type) {
     case 'documentation':
       if (isDocFile(c.path)) return undefined;

@@ -5,7 +5,7 @@
 // dependencies change only in a `dependencies` improvement.
 import type { ImprovementType } from '../../crds/index.ts';
 import type { FileChange } from '../files/change.ts';
-import { isHarnessScript } from '../files/kinds.ts';
+import { isHarnessScript, mayChangeDependencies } from '../files/kinds.ts';
 
 /** package.json keys that decide what gets installed, and with which toolchain. */
 export const PACKAGE_DEPENDENCY_KEYS = [
@@ -149,10 +149,10 @@ export function packageJsonViolation(type: ImprovementType, c: FileChange): stri
       return `path ${c.path}: changes ${key} (embedded test-runner configuration)`;
     }
   }
-  if (type !== 'dependencies') {
+  if (!mayChangeDependencies(type)) {
     for (const key of PACKAGE_DEPENDENCY_KEYS) {
       if (!same(own(before, key), own(after, key))) {
-        return `path ${c.path}: changes ${key}; only a dependencies improvement may`;
+        return `path ${c.path}: changes ${key}; only a dependencies or security improvement may`;
       }
     }
   }
@@ -342,13 +342,13 @@ export function pyprojectViolation(type: ImprovementType, c: FileChange): string
   if (harness !== undefined) {
     return `path ${c.path}: changes ${harness} (test-runner or coverage configuration)`;
   }
-  if (type === 'dependencies') return undefined;
+  if (mayChangeDependencies(type)) return undefined;
   const deps = firstDifference(
     sectionsOf(c.before, 'dependencies'),
     sectionsOf(c.after, 'dependencies'),
   );
   if (deps !== undefined) {
-    return `path ${c.path}: changes ${deps}; only a dependencies improvement may`;
+    return `path ${c.path}: changes ${deps}; only a dependencies or security improvement may`;
   }
   return undefined;
 }

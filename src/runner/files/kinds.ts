@@ -108,7 +108,16 @@ export function isDocFile(path: string): boolean {
   );
 }
 
-/** Dependency manifests and lockfiles: only a `dependencies` improvement may touch them. */
+/**
+ * Whether an improvement of `type` may change dependency manifests,
+ * lockfiles and the dependency sections of package.json and pyproject.toml:
+ * a dependencies one, and a security one (a fix is often an upgrade).
+ */
+export function mayChangeDependencies(type: string): boolean {
+  return type === 'dependencies' || type === 'security';
+}
+
+/** Dependency manifests and lockfiles: see mayChangeDependencies. */
 export const DEPENDENCY_FILES = [
   'package-lock.json',
   'npm-shrinkwrap.json',

@@ -196,6 +196,15 @@ const isGitDir = (part: string) => part.toLowerCase() === '.git';
  * MAX_PROMPT_FILE_BYTES. A missing file rejects with the fs error (ENOENT).
  */
 export async function readRepoFileForPrompt(root: string, path: string): Promise<string> {
+  return readUntrustedFile(root, path, MAX_PROMPT_FILE_BYTES);
+}
+
+/** readRepoFileForPrompt's checks, with a size limit of the caller's. */
+export async function readUntrustedFile(
+  root: string,
+  path: string,
+  maxBytes: number,
+): Promise<string> {
   const refuse = (why: string) => new PromptFileRefused(path, why);
   if (typeof path !== 'string' || path === '' || path.includes('\0')) throw refuse('invalid path');
   if (isAbsolute(path) || /^[a-z]:/i.test(path) || path.startsWith('\\'))
@@ -241,17 +250,17 @@ export async function readRepoFileForPrompt(root: string, path: string): Promise
     const st = await handle.stat();
     if (!st.isFile()) throw refuse('not a regular file');
     if (st.nlink > 1) throw refuse('hard-linked file');
-    if (st.size > MAX_PROMPT_FILE_BYTES) throw refuse(`larger than ${MAX_PROMPT_FILE_BYTES} bytes`);
+    if (st.size > maxBytes) throw refuse(`larger than ${maxBytes} bytes`);
     // Read to the end, not to st.size: the file may have grown since.
     const chunks: Buffer[] = [];
     let n = 0;
     for (;;) {
-      const chunk = Buffer.alloc(Math.min(64 * 1024, MAX_PROMPT_FILE_BYTES + 1 - n));
+      const chunk = Buffer.alloc(Math.min(64 * 1024, maxBytes + 1 - n));
       const { bytesRead } = await handle.read(chunk, 0, chunk.length, n);
       if (bytesRead === 0) break;
       chunks.push(chunk.subarray(0, bytesRead));
       n += bytesRead;
-      if (n > MAX_PROMPT_FILE_BYTES) throw refuse(`larger than ${MAX_PROMPT_FILE_BYTES} bytes`);
+      if (n > maxBytes) throw refuse(`larger than ${maxBytes} bytes`);
     }
     const data = Buffer.concat(chunks, n);
     if (data.includes(0)) throw refuse('binary file');

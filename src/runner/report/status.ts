@@ -32,6 +32,7 @@ export function outcomeStatus(o: RunOutcome, completionTime: Date): ImprovementR
   if (o.questionIssue) status.questionIssue = o.questionIssue;
   if (o.policy) status.policy = o.policy;
   if (o.quality) status.quality = o.quality;
+  if (o.security) status.security = o.security;
   return JSON.parse(secrets.redact(JSON.stringify(status))) as ImprovementRunStatus;
 }
 

@@ -10,6 +10,7 @@ import { rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, join } from 'node:path';
 import type { Logger } from '../../util/logger.ts';
+import { readUntrustedFile } from '../improver/untrusted.ts';
 import type { GitClient } from '../git/git-client.ts';
 import type { ExtraCheck } from '../testing/commands.ts';
 import {
@@ -117,6 +118,48 @@ export class TestBench {
         timeoutSeconds: this.o.testTimeoutSeconds,
       });
       return { setup, tests, checks };
+    } finally {
+      if (!this.o.keep) await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  /**
+   * Exports `tree`, runs `command` in it (no set-up, no tests) and reads back
+   * `collect` (paths relative to the tree) as the command left them: null
+   * for a file it removed or that was never there. What the command wrote is
+   * read as hostile (no symlinks, regular files only, at most maxBytes each).
+   */
+  async transform(
+    tree: string,
+    label: string,
+    command: string,
+    collect: string[],
+    timeoutSeconds: number,
+    maxBytes: number,
+  ): Promise<{ run: TestRun; files: Map<string, string | null> }> {
+    const isolation = await this.isolationInUse();
+    const dir = join(this.o.root, `${label}-${randomBytes(3).toString('hex')}`);
+    await this.o.git.exportTree(tree, dir);
+    const ex = this.o.executor;
+    const exec = ex?.kind === 'container' ? containerRunTests(ex.bench) : runTests;
+    try {
+      const run = await exec(dir, command, {
+        isolation,
+        mounts: this.mounts(),
+        env: this.env(),
+        timeoutSeconds,
+      });
+      const files = new Map<string, string | null>();
+      if (run.passed)
+        for (const path of collect)
+          files.set(
+            path,
+            await readUntrustedFile(dir, path, maxBytes).catch((err: NodeJS.ErrnoException) => {
+              if (err.code === 'ENOENT') return null;
+              throw err;
+            }),
+          );
+      return { run, files };
     } finally {
       if (!this.o.keep) await rm(dir, { recursive: true, force: true });
     }

@@ -6,11 +6,11 @@
 // Findings name the rule, the file and the line, never the matched text; the
 // errors thrown here never carry text of the scanned content either.
 import { execFile } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { delimiter, dirname, join, posix, resolve } from 'node:path';
+import { dirname, join, posix, resolve } from 'node:path';
 import { OperatorError } from '../../util/errors.ts';
+import { resolveTool } from '../../util/which.ts';
 
 /** Env var naming the gitleaks binary (set in the runner image). */
 export const GITLEAKS_ENV = 'OPENCODE_GITLEAKS';
@@ -62,20 +62,7 @@ export interface SecretScanInput {
 export function resolveGitleaks(
   opts: { option?: string; env?: NodeJS.ProcessEnv } = {},
 ): string | undefined {
-  const env = opts.env ?? process.env;
-  const given = opts.option || env[GITLEAKS_ENV];
-  if (given) return given;
-  for (const dir of (env.PATH ?? '').split(delimiter)) {
-    if (!dir) continue;
-    const candidate = join(dir, 'gitleaks');
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
+  return resolveTool('gitleaks', GITLEAKS_ENV, opts);
 }
 
 /** Scans the content a change adds for secrets; see the file comment. */

@@ -11,6 +11,7 @@ import type { Forge } from '../../forge/types.ts';
 import type { GitClient } from '../git/git-client.ts';
 import type { StateStore } from '../state/index.ts';
 import type { TestBench } from '../sandbox/bench.ts';
+import type { SecurityReport } from '../security/osv.ts';
 import type { ExtraCheck } from '../testing/commands.ts';
 import type { CheckRun, RunTestsOptions, TestRun } from '../testing/run-tests.ts';
 import type {
@@ -52,6 +53,8 @@ export interface WorkflowInput {
    */
   testBench?: string;
   dryRun?: boolean;
+  /** A local OSV database for the dependency scan (absent: osv.dev). */
+  advisoryDb?: string;
   /** Token budget of the repo map given to the model. */
   repoMapTokens?: number;
 }
@@ -97,6 +100,8 @@ export interface RunContext {
   /** Where set-up and tests run (exists once a test command is known). */
   bench?: TestBench;
   baseline?: TestRun;
+  /** The dependency scan of the work branch (after the change, once one is kept). */
+  security?: SecurityReport;
   report: RunReport;
   today: string;
 }

@@ -4,6 +4,8 @@ import { HARNESS_AND_GOVERNANCE_GLOBS } from '../files/kinds.ts';
 import { analyse, type Analysis } from '../analysis/index.ts';
 import { readRepoFileForPrompt } from '../improver/untrusted.ts';
 import { applyPolicy } from '../policy/index.ts';
+import { proposeAdvisoryFix } from '../security/fix.ts';
+import { scanDependencies } from '../security/osv.ts';
 import { StateStore, type StateSnapshot } from '../state/index.ts';
 import type { Candidate, ProposeResult, RepoContext } from '../types.ts';
 import type { RunContext } from './context.ts';
@@ -40,8 +42,11 @@ export async function decide(ctx: RunContext): Promise<Decision> {
     ...spec.policy.protectedPaths,
     ...ctx.ignorePaths,
   ];
+  ctx.security = await scanDependencies(ctx.dir, { advisoryDb: ctx.input.advisoryDb });
+  if (ctx.security.note) ctx.log.warn({ why: ctx.security.note }, 'dependency scan incomplete');
   const analysis = await analyse({
     dir: ctx.dir,
+    advisories: ctx.security.findings,
     forge: deps.forge,
     labels: spec.labels,
     baseline: ctx.baseline,
@@ -91,8 +96,20 @@ export async function decide(ctx: RunContext): Promise<Decision> {
     'analysis done',
   );
   const repoCtx = repoContext(ctx, analysis.repoMap, StateStore.summary(snapshot));
-  const result = policy.allowed.length
-    ? await deps.improver.propose(repoCtx, policy.allowed)
-    : undefined;
-  return { analysis, snapshot, allowed: policy.allowed, repoCtx, result };
+  // An advisory at the top is fixed the way the advisory says, by the
+  // package manager, whichever improver runs; one that cannot be fixed here
+  // steps aside for the next candidate.
+  let allowed = policy.allowed;
+  let result: ProposeResult | undefined;
+  while (allowed[0]?.advisory && !result) {
+    const fix = await proposeAdvisoryFix(ctx, allowed[0]);
+    if (fix.kind === 'proposal') result = fix;
+    else {
+      ctx.report.blocked.push({ candidate: allowed[0], why: fix.message });
+      ctx.log.warn({ candidate: allowed[0].id, why: fix.message }, 'advisory fix not possible');
+      allowed = allowed.slice(1);
+    }
+  }
+  result ??= allowed.length ? await deps.improver.propose(repoCtx, allowed) : undefined;
+  return { analysis, snapshot, allowed, repoCtx, result };
 }

@@ -13,6 +13,7 @@ import { implement } from './implement.ts';
 import { applyRepoConfig, prepare } from './prepare.ts';
 import { publish, testsStatus } from './publish.ts';
 import { qualityOf } from '../testing/quality.ts';
+import { scanDependencies, securityStatus } from '../security/osv.ts';
 
 export interface WorkflowResult {
   outcome: RunOutcome;
@@ -61,6 +62,7 @@ function withPolicy(outcome: RunOutcome, ctx: RunContext | undefined): RunOutcom
     ...outcome,
     ...(ctx?.policy ? { policy: ctx.policy } : {}),
     ...(quality ? { quality } : {}),
+    ...(ctx?.security ? { security: securityStatus(ctx.security) } : {}),
   };
 }
 
@@ -115,7 +117,11 @@ async function improve(ctx: RunContext): Promise<RunOutcome> {
     case 'passed': {
       const rest = d.allowed.filter((c) => c.id !== attempt.proposal.candidate.id);
       const quality = qualityOf(ctx.baselineChecks, attempt.checks);
-      return { ...(await publish(ctx, attempt, rest)), ...(quality ? { quality } : {}) };
+      const published = await publish(ctx, attempt, rest);
+      // The scan the status reports is of the branch as this run leaves it.
+      if (attempt.proposal.candidate.advisory)
+        ctx.security = await scanDependencies(ctx.dir, { advisoryDb: ctx.input.advisoryDb });
+      return { ...published, ...(quality ? { quality } : {}) };
     }
   }
 }
