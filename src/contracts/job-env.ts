@@ -45,6 +45,12 @@ export interface JobTargetEnv {
   yields?: { type: ImprovementType; yield: number }[];
   /** Types that sit out this run (they failed or were reverted too often in a row), with why. */
   backedOff?: { type: ImprovementType; why: string }[];
+  /**
+   * Merged, unreverted improvements per type, from the operator's record.
+   * Present (even empty) whenever the operator started the run: ramp-up then
+   * counts these, and nothing the repository's files say.
+   */
+  earned?: { type: ImprovementType; merged: number }[];
 }
 
 export interface JobRunEnv {

@@ -1,6 +1,6 @@
 // Folds finished runs into the target status exactly once, and picks the
 // runs that history limits allow to be pruned. Pure functions.
-import { recordYield } from './yield.ts';
+import { recordMerge, recordYield } from './yield.ts';
 import type { ImprovementTargetStatus } from '../crds/index.ts';
 import { isTerminal, type ImprovementRun } from './types.ts';
 
@@ -84,6 +84,7 @@ export function account(
   // A pull request reaching main is counted once per run it carries, whoever saw it (operator or a later run).
   const merged = runs.filter((r) => r.status?.pullRequest?.merged && !isMergeCounted(r, prior));
   totals.merged += merged.length;
+  for (const r of merged) status.yields = recordMerge(status.yields, r);
   // Exactly once by construction: the list names every counted run that
   // still exists, and a run leaves it only when the run itself is gone. (A
   // list bounded by count forgot runs kept longer than it, and the label

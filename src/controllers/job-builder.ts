@@ -10,7 +10,7 @@
 //     files (src/contracts/test-container-protocol.ts). It mounts only the
 //     volume's `bench` folder, so the runner's clone is out of its reach,
 //     and holds no secret.
-import { backedOff, yieldOf } from './yield.ts';
+import { backedOff, earnedOf, yieldOf } from './yield.ts';
 import type { V1Container, V1EnvVar, V1Job, V1SecurityContext } from '@kubernetes/client-node';
 import { API_VERSION, LABEL_TARGET, RUN } from '../crds/index.ts';
 import { DEFAULT_TESTS_IMAGE } from '../crds/improvement-target.ts';
@@ -70,6 +70,7 @@ export function runnerEnv(target: ImprovementTarget, run: ImprovementRun): V1Env
         consecutiveFailures: target.status?.consecutiveFailures ?? 0,
         yields: (target.status?.yields ?? []).map((y) => ({ type: y.type, yield: yieldOf(y) })),
         backedOff: backedOff(target.status?.yields, target.status?.totals?.runs ?? 0),
+        earned: earnedOf(target.status?.yields),
       }),
     },
     {

@@ -104,4 +104,36 @@ describe('yields', () => {
     ).toBe(yields);
     expect(backedOff(yields, 2)).toEqual([]);
   });
+
+  test("ramp-up's record: merges counted once per run by type, less reverts, told to the runner", () => {
+    const pr = (n: number) => ({
+      status: { pullRequest: { number: n, url: 'u', merged: true }, commit: `c0ffee${n}` },
+    });
+    const docs = [
+      run('Succeeded', 'documentation', pr(1)),
+      run('Succeeded', 'documentation', pr(2)),
+    ];
+    const refactor = run('Succeeded', 'refactoring', pr(3));
+    const unmerged = run('Succeeded', 'refactoring');
+    let { status } = account(undefined, [...docs, refactor, unmerged]);
+    expect(toldNext(status).earned).toEqual([
+      { type: 'documentation', merged: 2 },
+      { type: 'refactoring', merged: 1 },
+    ]);
+    // Seen again: nothing counts twice.
+    status = account(status, [...docs, refactor, unmerged]).status;
+    expect(status.yields?.find((y) => y.type === 'documentation')?.merged).toBe(2);
+    // The refactoring is rolled back: it no longer counts.
+    const rb = run('Succeeded', undefined, {
+      spec: {
+        targetRef: { name: 't' },
+        trigger: 'rollback',
+        rollback: { id: '1', commit: 'c0ffee3' },
+      },
+    });
+    status = account(status, [...docs, refactor, unmerged, rb]).status;
+    expect(toldNext(status).earned).toEqual([{ type: 'documentation', merged: 2 }]);
+    // A target with nothing merged yet still tells the runner so (an empty record, not none).
+    expect(toldNext(undefined).earned).toEqual([]);
+  });
 });

@@ -77,6 +77,31 @@ export function recordYield(
   return all;
 }
 
+/** Counts a run whose change reached main (once per run: the caller's accounting sees to it). */
+export function recordMerge(
+  yields: TypeYield[] | undefined,
+  run: ImprovementRun,
+): TypeYield[] | undefined {
+  const type = run.status?.improvement?.type;
+  if (!type) return yields;
+  const all = [...(yields ?? [])];
+  const i = all.findIndex((y) => y.type === type);
+  const y = { ...(i >= 0 ? all[i]! : empty(type)) };
+  y.merged = (y.merged ?? 0) + 1;
+  if (i >= 0) all[i] = y;
+  else all.push(y);
+  return all;
+}
+
+/** Merged changes not reverted since, per type: what ramp-up counts. */
+export function earnedOf(
+  yields: TypeYield[] | undefined,
+): { type: ImprovementType; merged: number }[] {
+  return (yields ?? [])
+    .map((y) => ({ type: y.type, merged: Math.max(0, (y.merged ?? 0) - y.reverted) }))
+    .filter((e) => e.merged > 0);
+}
+
 /** Kept changes that stayed (not reverted), per attempt: 0..1. */
 export function yieldOf(y: TypeYield): number {
   return y.attempts ? Math.max(0, y.kept - y.reverted) / y.attempts : 0;

@@ -554,6 +554,7 @@ export const ImprovementTargetStatus = Type.Object({
         failed: Count(),
         reverted: Count(),
         noChange: Count(),
+        merged: Type.Optional(Count()),
         streak: Type.Integer({
           minimum: 0,
           description: 'Failed or reverted attempts in a row.',
@@ -568,7 +569,7 @@ export const ImprovementTargetStatus = Type.Object({
       {
         maxItems: IMPROVEMENT_TYPES.length,
         description:
-          "extension: each improvement type's record here (attempts, kept, failed, reverted, no change). The runner ranks candidates of equal priority by yield, (kept - reverted) / attempts; a type whose last 3 attempts failed or were reverted sits out 2, 4, 8 … runs (at most 64).",
+          "extension: each improvement type's record here (attempts, kept, failed, reverted, no change, merged into main). Ramp-up counts merged - reverted per type from this record, never from files in the repository. The runner ranks candidates of equal priority by yield, (kept - reverted) / attempts; a type whose last 3 attempts failed or were reverted sits out 2, 4, 8 … runs (at most 64).",
       },
     ),
   ),

@@ -193,7 +193,9 @@ const isType = (v: unknown): v is ImprovementType =>
   typeof v === 'string' && (IMPROVEMENT_TYPES as readonly string[]).includes(v);
 
 /** The operator's per-type record, keeping only well-formed entries (it is advice, not a contract to fail on). */
-function typeRecords(t: Record<string, unknown>): Pick<JobTargetEnv, 'yields' | 'backedOff'> {
+function typeRecords(
+  t: Record<string, unknown>,
+): Pick<JobTargetEnv, 'yields' | 'backedOff' | 'earned'> {
   const list = (v: unknown) => (Array.isArray(v) ? (v as Record<string, unknown>[]) : []);
   const yields = list(t.yields).filter(
     (y) => isType(y?.type) && typeof y.yield === 'number' && y.yield >= 0 && y.yield <= 1,
@@ -201,9 +203,14 @@ function typeRecords(t: Record<string, unknown>): Pick<JobTargetEnv, 'yields' | 
   const backedOff = list(t.backedOff)
     .filter((b) => isType(b?.type) && typeof b.why === 'string')
     .map((b) => ({ type: b.type as ImprovementType, why: String(b.why).slice(0, 512) }));
+  const earned = list(t.earned)
+    .filter((e) => isType(e?.type) && Number.isInteger(e.merged) && (e.merged as number) >= 0)
+    .map((e) => ({ type: e.type as ImprovementType, merged: e.merged as number }));
   return {
     ...(yields?.length ? { yields } : {}),
     ...(backedOff.length ? { backedOff } : {}),
+    // Empty is a record too (nothing merged yet): only its absence means "no operator".
+    ...(Array.isArray(t.earned) ? { earned } : {}),
   };
 }
 

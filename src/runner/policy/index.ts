@@ -11,7 +11,13 @@
 //    type that keeps landing comes before one that keeps failing.
 import type { ImprovementType } from '../../crds/index.ts';
 import type { Candidate } from '../types.ts';
-import { rampLevel, typesAtLevel, type MergeEvidence, type RampLevel } from './ramp-up.ts';
+import {
+  earnedLevel,
+  rampLevel,
+  typesAtLevel,
+  type MergeEvidence,
+  type RampLevel,
+} from './ramp-up.ts';
 import type { ImprovementEntry } from '../state/improvements-md.ts';
 
 export * from './ramp-up.ts';
@@ -31,6 +37,11 @@ export interface PolicyInput {
   yields?: { type: ImprovementType; yield: number }[];
   /** Types sitting out this run, with why. */
   backedOff?: { type: ImprovementType; why: string }[];
+  /**
+   * The operator's merged, unreverted improvements per type. When set,
+   * ramp-up counts these instead of IMPROVEMENTS.md, which a change could forge.
+   */
+  earned?: { type: ImprovementType; merged: number }[];
 }
 
 export interface PolicyDecision {
@@ -40,7 +51,11 @@ export interface PolicyDecision {
 }
 
 export function applyPolicy(candidates: Candidate[], p: PolicyInput): PolicyDecision {
-  const level = p.rampUp ? rampLevel(p.improvements, p.evidence) : undefined;
+  const level = !p.rampUp
+    ? undefined
+    : p.earned
+      ? earnedLevel(p.earned)
+      : rampLevel(p.improvements, p.evidence);
   const rampTypes = level !== undefined ? new Set(typesAtLevel(level)) : undefined;
   const needsNewPr = p.strategy === 'autonomous' || p.openPullRequests === 0;
   const prBlocked =

@@ -103,6 +103,29 @@ describe('applyPolicy', () => {
     ]);
   });
 
+  it("under the operator, ramp-up counts its record, not IMPROVEMENTS.md's claims", () => {
+    // Two entries that cite commits on main: enough for level 1 from the file alone.
+    const claims = {
+      improvements: [entry('style', 1), entry('style', 2)],
+      evidence: merged(1, 2),
+    };
+    expect(applyPolicy(candidates, { ...base, ...claims }).level).toBe(1);
+    // The operator has seen nothing merged: the claims earn nothing.
+    expect(applyPolicy(candidates, { ...base, ...claims, earned: [] }).level).toBe(0);
+    // What it has seen merged (and not reverted) does.
+    const earned = [
+      { type: 'documentation' as const, merged: 1 },
+      { type: 'refactoring' as const, merged: 3 },
+    ];
+    const d = applyPolicy(candidates, { ...base, earned });
+    expect(d.level).toBe(2);
+    expect(d.allowed.map((c) => c.id)).toEqual(['issue:1', 'coverage:a', 'docs:a']);
+    // A huge count is as good as a few, and costs no more.
+    expect(
+      applyPolicy(candidates, { ...base, earned: [{ type: 'feature', merged: 1e9 }] }).level,
+    ).toBe(4);
+  });
+
   it('allows everything without ramp-up, within allowedTypes', () => {
     const d = applyPolicy(candidates, {
       ...base,

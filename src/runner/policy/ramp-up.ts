@@ -6,9 +6,11 @@
 //   level 3: + bugfix, performance, security, dependencies  after 2 merged level-2+ improvements
 //   level 4: + feature                                   after 3 merged level-3+ improvements
 //
-// "Merged" means the improvement's PR was merged (per the forge) or its
-// commit is reachable from main (plain git, or a merge the forge did not
-// report); reverted improvements (IMPROVEMENTS.md "Reverted") never count.
+// Under the operator, "merged" is its own record: the runs whose change
+// reached main, less the reverted ones, per type (status.yields). A runner
+// on its own reads IMPROVEMENTS.md instead: an entry counts when its PR was
+// merged (per the forge) or its commit is reachable from main; reverted
+// entries never count.
 // Counting "at the previous level or above" lets a human-directed P0 fix
 // (which ramp-up never blocks) count toward the earlier levels too.
 import type { ImprovementType } from '../../crds/index.ts';
@@ -43,11 +45,29 @@ export function isMergedEntry(e: ImprovementEntry, evidence: MergeEvidence): boo
   return !!e.commit && evidence.isOnMain(e.commit);
 }
 
+/** The level IMPROVEMENTS.md earns (the runner on its own, with no operator's record). */
 export function rampLevel(entries: ImprovementEntry[], evidence: MergeEvidence): RampLevel {
-  const levels = entries
-    .filter((e) => isMergedEntry(e, evidence))
-    .map((e) => TYPE_LEVEL[e.type as ImprovementType])
-    .filter((l): l is RampLevel => l !== undefined);
+  return levelOf(
+    entries
+      .filter((e) => isMergedEntry(e, evidence))
+      .map((e) => TYPE_LEVEL[e.type as ImprovementType])
+      .filter((l): l is RampLevel => l !== undefined),
+  );
+}
+
+/** The level the operator's record earns: its merged, unreverted improvements per type. */
+export function earnedLevel(earned: { type: ImprovementType; merged: number }[]): RampLevel {
+  return levelOf(
+    earned.flatMap((e) =>
+      TYPE_LEVEL[e.type] === undefined
+        ? []
+        : Array<RampLevel>(Math.min(e.merged, 8)).fill(TYPE_LEVEL[e.type]),
+    ),
+  );
+}
+
+/** The highest level whose thresholds the merged improvements' levels meet. */
+function levelOf(levels: RampLevel[]): RampLevel {
   let level: RampLevel = 0;
   for (let next = 1; next <= 4; next++) {
     const earned = levels.filter((l) => l >= next - 1).length;

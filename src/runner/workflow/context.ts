@@ -42,6 +42,8 @@ export interface WorkflowInput {
     /** The operator's yield per type, and the types sitting out this run. */
     yields?: JobTargetEnv['yields'];
     backedOff?: JobTargetEnv['backedOff'];
+    /** The operator's merged, unreverted improvements per type (ramp-up counts these when set). */
+    earned?: JobTargetEnv['earned'];
   };
   run: { name: string; spec: ImprovementRunSpec };
   token?: string;

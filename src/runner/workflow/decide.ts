@@ -79,6 +79,7 @@ export async function decide(ctx: RunContext): Promise<Decision> {
     improvements: snapshot.improvements,
     yields: ctx.input.target.yields,
     backedOff: ctx.input.target.backedOff,
+    earned: ctx.input.target.earned,
     evidence: {
       mergedPullRequests: new Set(merged.filter((p) => p.merged).map((p) => p.number)),
       isOnMain: (c) => onMain.has(c),
