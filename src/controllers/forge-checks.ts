@@ -178,11 +178,13 @@ export class ForgeChecks {
           const seen = prior?.headSha
             ? { headSha: prior.headSha, at: Date.parse(prior.headSeenAt!) }
             : undefined;
-          const approval = prRuns.some((r) =>
-            needsApproval(
-              r.status?.policy?.requireApproval ?? target.spec.policy?.requireApproval,
-              r.status?.improvement,
-            ),
+          const approval = prRuns.some(
+            (r) =>
+              r.status?.risk?.route === 'approval' ||
+              needsApproval(
+                r.status?.policy?.requireApproval ?? target.spec.policy?.requireApproval,
+                r.status?.improvement,
+              ),
           );
           const step = await advanceMerge(
             forge,

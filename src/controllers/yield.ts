@@ -83,7 +83,8 @@ export function recordMerge(
   run: ImprovementRun,
 ): TypeYield[] | undefined {
   const type = run.status?.improvement?.type;
-  if (!type) return yields;
+  // A pull request risk routing sent to the work branch has not reached main by merging.
+  if (!type || run.status?.risk?.route === 'work') return yields;
   const all = [...(yields ?? [])];
   const i = all.findIndex((y) => y.type === type);
   const y = { ...(i >= 0 ? all[i]! : empty(type)) };

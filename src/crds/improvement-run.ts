@@ -164,6 +164,19 @@ export const ImprovementRunStatus = Type.Object({
       },
     ),
   ),
+  risk: Type.Optional(
+    Type.Object(
+      {
+        score: Type.Integer({ minimum: 0, maximum: 100 }),
+        route: StringEnum(['main', 'work', 'approval'] as const),
+        reasons: Type.Array(Type.String({ maxLength: 256 }), { maxItems: 12 }),
+      },
+      {
+        description:
+          "extension: strategy autonomous only. The change's risk score (0-100; its terms in reasons) and where policy.risk sent it: a pull request against main, against the work branch, or against main waiting for approval.",
+      },
+    ),
+  ),
   security: Type.Optional(
     Type.Object(
       {

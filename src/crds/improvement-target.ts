@@ -310,6 +310,33 @@ export const Policy = Type.Object(
           "extension: self-heal. When main's checks fail on the commit a bot's merge put there, and they had not failed on its parent, a rollback run reverts that commit through a pull request the merge gate merges; the circuit breaker then opens. A commit whose message carries NOAUTOREVERT=true is left alone; a human's commit is never watched.",
       },
     ),
+    risk: Type.Object(
+      {
+        mainBelow: Type.Integer({
+          default: 30,
+          minimum: 0,
+          maximum: 101,
+          description: 'A change scoring below this opens its pull request against main.',
+        }),
+        approvalFrom: Type.Integer({
+          default: 70,
+          minimum: 0,
+          maximum: 101,
+          description:
+            'A change scoring this or more opens against main as a draft that waits for a human, like policy.requireApproval; the rest opens against the work branch.',
+        }),
+      },
+      {
+        default: {},
+        ...cel({
+          rule: 'self.mainBelow <= self.approvalFrom',
+          message: 'mainBelow must not exceed approvalFrom',
+          fieldPath: '.mainBelow',
+        }),
+        description:
+          "extension: risk-based routing, for strategy autonomous. Each change gets a risk score from 0 to 100 from its type, its size, the paths it touches and what it did to the tests (shown in the run's status.risk and in the pull request). Low risk goes to main, the middle to the work branch, high risk waits for approval.",
+      },
+    ),
   },
   { default: {} },
 );

@@ -74,6 +74,7 @@ export type RunOutcome = Pick<
   | 'policy'
   | 'quality'
   | 'security'
+  | 'risk'
 > & {
   phase: OutcomePhase;
   /** Work-branch coverage after the run (percent), for the target's coverage trend. */

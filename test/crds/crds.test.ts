@@ -123,6 +123,7 @@ describe('defaults', () => {
       runner: { activeDeadlineSeconds: 3600 },
     });
     expect(got.spec.policy.allowedTypes).toHaveLength(9);
+    expect(got.spec.policy.risk).toEqual({ mainBelow: 30, approvalFrom: 70 });
     expect(got.spec.tests.command).toBeUndefined();
   });
 });
@@ -315,6 +316,16 @@ const invalidTargets: Array<[string, Record<string, unknown>, string]> = [
     'spec.policy.allowedTypes[0]',
   ],
   ['no files allowed', { policy: { maxFilesChanged: 0 } }, 'spec.policy.maxFilesChanged'],
+  [
+    'risk thresholds the wrong way round',
+    { policy: { risk: { mainBelow: 80, approvalFrom: 40 } } },
+    'spec.policy.risk.mainBelow',
+  ],
+  [
+    'risk threshold over 101',
+    { policy: { risk: { approvalFrom: 150 } } },
+    'spec.policy.risk.approvalFrom',
+  ],
   ['stateDir escaping the repo', { stateDir: 'docs/../../etc' }, 'spec.stateDir'],
   ['stateDir inside .git', { stateDir: '.git/opencode' }, 'spec.stateDir'],
   ['unknown model provider', { model: { provider: 'gpt' } }, 'spec.model.provider'],

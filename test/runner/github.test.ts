@@ -258,6 +258,55 @@ describe('GitHub forge', () => {
     expect(sb.sha('develop')).toBeUndefined();
   });
 
+  describe('risk routing (autonomous)', () => {
+    const routed = async (risk: Record<string, number>, autoMerge = false) => {
+      const repo = setup();
+      ollama.script([planFor(/^docs:src\/math\.js$/), DOC_EDIT]);
+      const { outcome } = await run(
+        repo,
+        {
+          branches: { strategy: 'autonomous' },
+          autoMerge,
+          merge: { checkGracePeriod: '0' },
+          policy: { risk },
+        },
+        autoMerge ? 'success' : undefined,
+      );
+      expect(outcome.phase).toBe('Succeeded');
+      return { outcome, pr: gh.pulls('acme', repo)[0]! };
+    };
+
+    it('a low-risk change opens against main, and its pull request says why', async () => {
+      const { outcome, pr } = await routed({});
+      // A doc comment: its type holds it to comments, so only its size counts.
+      expect(outcome.risk).toEqual({ score: 0, route: 'main', reasons: ['+0 type documentation'] });
+      expect(pr).toMatchObject({ base: 'main', draft: false });
+      expect(pr.body).toContain('## Risk\nScore 0 of 100: low risk, so it goes to main');
+      expect(sb.sha('develop')).toBeUndefined();
+    });
+
+    it('a middling one opens against the work branch, which is made from main if missing', async () => {
+      const { outcome, pr } = await routed({ mainBelow: 0 });
+      expect(outcome.risk?.route).toBe('work');
+      expect(pr).toMatchObject({ base: 'develop', head: outcome.branch, draft: false });
+      expect(sb.sha('develop')).toBe(sb.sha('main'));
+    });
+
+    it('a risky one waits for a human, whatever CI says', async () => {
+      const { outcome, pr } = await routed({ mainBelow: 0, approvalFrom: 0 }, true);
+      expect(outcome.risk?.route).toBe('approval');
+      expect(outcome.pullRequest).toMatchObject({
+        merged: false,
+        gate: {
+          state: 'AwaitingApproval',
+          message: 'waiting for a human to approve: risk 0 reaches policy.risk.approvalFrom 0',
+        },
+      });
+      expect(pr).toMatchObject({ base: 'main', draft: true, labels: ['opencode-approval'] });
+      expect(sb.show('main', 'src/math.js')).not.toContain('Adds two numbers');
+    });
+  });
+
   it('asks a human through a question issue after repeated failures, then comments on it', async () => {
     const repo = setup({ withWorkBranch: true });
     const over = { policy: { maxConsecutiveFailures: 2, rampUp: false } };

@@ -33,6 +33,7 @@ export function outcomeStatus(o: RunOutcome, completionTime: Date): ImprovementR
   if (o.policy) status.policy = o.policy;
   if (o.quality) status.quality = o.quality;
   if (o.security) status.security = o.security;
+  if (o.risk) status.risk = o.risk;
   return JSON.parse(secrets.redact(JSON.stringify(status))) as ImprovementRunStatus;
 }
 

@@ -1,5 +1,6 @@
 // Text the run writes: commit messages, PR titles and bodies, branch slugs.
 import type { TestRun } from '../testing/run-tests.ts';
+import type { RiskStatus } from '../policy/risk.ts';
 import type { Proposal } from '../types.ts';
 
 const COMMIT_TYPE: Record<string, string> = {
@@ -69,6 +70,12 @@ export function testSummary(t: TestRun | undefined, before?: number): string {
   return `\`${t.command}\` ${t.passed ? 'passed' : 'failed'} in ${t.durationSeconds}s.${cov}`;
 }
 
+const ROUTE_TEXT: Record<RiskStatus['route'], string> = {
+  main: 'low risk, so it goes to main (policy.risk.mainBelow).',
+  work: 'it goes to the work branch first (policy.risk.mainBelow).',
+  approval: 'high risk, so it waits for a human to approve it (policy.risk.approvalFrom).',
+};
+
 export function pullRequestBody(input: {
   proposal: Proposal;
   files: string[];
@@ -77,6 +84,8 @@ export function pullRequestBody(input: {
   coverageBefore?: number;
   commit: string;
   runName: string;
+  /** Strategy autonomous: the change's risk and where it was sent. */
+  risk?: RiskStatus;
 }): string {
   const { proposal: p } = input;
   return [
@@ -94,6 +103,15 @@ export function pullRequestBody(input: {
     `## Test result`,
     testSummary(input.tests, input.coverageBefore),
     '',
+    ...(input.risk
+      ? [
+          `## Risk`,
+          `Score ${input.risk.score} of 100: ${ROUTE_TEXT[input.risk.route]}`,
+          '',
+          ...input.risk.reasons.map((r) => `- ${r}`),
+          '',
+        ]
+      : []),
     `_Opened by the OpenCode runner (run ${input.runName})._`,
   ].join('\n');
 }

@@ -13,6 +13,7 @@ import { fastForwardMain, pushBranch } from './push.ts';
 import { withRunTrailer } from '../rollback/git-verbs.ts';
 import { qualityOf } from '../testing/quality.ts';
 import { advanceMerge, gateRecord, mergePolicyOf, needsApproval } from '../../forge/merge-gate.ts';
+import { riskOf, routeOf, type RiskStatus } from '../policy/risk.ts';
 
 type Passed = Extract<Attempt, { kind: 'passed' }>;
 
@@ -38,14 +39,18 @@ export async function publish(
 
   // The change goes up first; its sha is final once pushed (a rebase may rewrite it).
   const commit = await pushBranch(ctx, ctx.branch);
-  // A change policy.requireApproval lists opens as a labelled draft and waits for a human.
-  const approval = needsApproval(spec.policy.requireApproval, proposal);
+  const risk = strategy === 'autonomous' ? assessRisk(ctx, attempt) : undefined;
+  // The work branch must exist for a pull request against it: from main.
+  if (risk?.route === 'work') await ensureBranch(ctx, work, main);
+  // A change policy.requireApproval lists (or a high-risk one) opens as a labelled draft and waits for a human.
+  const approval =
+    needsApproval(spec.policy.requireApproval, proposal) || risk?.route === 'approval';
   let pr: ForgePullRequest | undefined;
   if (deps.forge.capabilities.pullRequests) {
     pr = await deps.forge.createOrUpdatePullRequest({
       ...(approval ? { draft: true, labels: [spec.labels.approval] } : {}),
       head: ctx.branch,
-      base: main,
+      base: risk?.route === 'work' ? work : main,
       title: strategy === 'develop' ? `OpenCode: improvements from ${work}` : proposal.title,
       body: pullRequestBody({
         proposal,
@@ -55,6 +60,7 @@ export async function publish(
         coverageBefore,
         commit,
         runName: ctx.input.run.name,
+        risk,
       }),
     });
   }
@@ -103,7 +109,10 @@ export async function publish(
     const now = deps.now?.() ?? new Date();
     gate = {
       state: 'AwaitingApproval',
-      message: `waiting for a human to approve: policy.requireApproval lists ${proposal.type} ${proposal.priority} changes`,
+      message:
+        risk?.route === 'approval'
+          ? `waiting for a human to approve: risk ${risk.score} reaches policy.risk.approvalFrom ${spec.policy.risk.approvalFrom}`
+          : `waiting for a human to approve: policy.requireApproval lists ${proposal.type} ${proposal.priority} changes`,
       headSha: commit,
       headSeenAt: now.toISOString(),
       lastTransitionTime: now.toISOString(),
@@ -155,9 +164,35 @@ export async function publish(
         }
       : {}),
     ...(!pr && merged ? { pullRequest: { merged, mergedAt } } : {}),
+    ...(risk ? { risk } : {}),
     coverage: tests?.coverage ?? coverageBefore,
     message: attempt.repaired ? 'passed after one repair round' : undefined,
   };
+}
+
+/** The change's risk and route under policy.risk (strategy autonomous). */
+function assessRisk(ctx: RunContext, attempt: Passed): RiskStatus {
+  const { spec } = ctx;
+  const { score, reasons } = riskOf({
+    type: attempt.proposal.type,
+    files: attempt.files,
+    linesChanged: attempt.linesChanged,
+    maxLinesChanged: spec.policy.maxLinesChanged,
+    hasTests: !!ctx.testCommand,
+    executedBefore: ctx.baseline?.executed,
+    executedAfter: attempt.tests?.executed,
+    coverageBefore: ctx.baseline?.coverage,
+    coverageAfter: attempt.tests?.coverage,
+  });
+  const route = routeOf(score, spec.policy.risk);
+  ctx.log.info({ score, route }, 'risk');
+  return { score, route, reasons: reasons.slice(0, 12).map((r) => r.slice(0, 256)) };
+}
+
+/** Creates `branch` on the remote at `from` when it is missing (never moves an existing one). */
+async function ensureBranch(ctx: RunContext, branch: string, from: string): Promise<void> {
+  if (await ctx.git.remoteBranchExists(branch)) return;
+  await ctx.git.push(`origin/${from}`, branch);
 }
 
 function impactLine(rationale: string, after?: number, before?: number): string {
