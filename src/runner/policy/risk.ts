@@ -44,7 +44,8 @@ export function riskOf(c: RiskInput): { score: number; reasons: string[] } {
   // Documentation and style changes were held to comments and formatting (edits/scope.ts).
   const behaves = c.type !== 'documentation' && c.type !== 'style';
   const code = c.files.filter((f) => codeLanguage(f) !== undefined && !isTestFile(f));
-  if (behaves && code.length) terms.push([`changes code (${code[0]}${code.length > 1 ? ', …' : ''})`, 10]);
+  if (behaves && code.length)
+    terms.push([`changes code (${code[0]}${code.length > 1 ? ', …' : ''})`, 10]);
   const deps = c.files.filter(isDependencyFile);
   if (deps.length) terms.push([`changes dependencies (${deps[0]})`, 15]);
   if (!c.hasTests) terms.push(['no tests gate it', 25]);
