@@ -83,6 +83,12 @@ export function operatorCommand(): Command {
       ).env('RUNNER_GIT_CONFIG_MAP'),
     )
     .addOption(
+      new Option(
+        '--runner-advisory-db-claim <name>',
+        "PersistentVolumeClaim (in each run's namespace) holding a local OSV database, mounted read-only into runner pods for an offline dependency scan",
+      ).env('RUNNER_ADVISORY_DB_CLAIM'),
+    )
+    .addOption(
       new Option('--runner-image-pull-policy <policy>', 'pull policy for the runner image')
         .choices(['Always', 'IfNotPresent', 'Never'])
         .env('RUNNER_IMAGE_PULL_POLICY'),
@@ -169,6 +175,7 @@ export async function main(argv = process.argv): Promise<void> {
     runnerImagePullPolicy: o.runnerImagePullPolicy,
     runnerServiceAccount: o.runnerServiceAccount,
     runnerGitConfigMap: o.runnerGitConfigMap,
+    runnerAdvisoryDbClaim: o.runnerAdvisoryDbClaim,
     podStartGraceMs: o.podStartGrace * 1000,
     workers: o.workers,
     httpAddresses: addresses,

@@ -30,6 +30,11 @@ export const JOB_ENV = {
    * operator's --runner-git-config-map.
    */
   gitConfig: 'OPENCODE_GIT_CONFIG',
+  /**
+   * A local OSV database for the dependency scan (the runner's --advisory-db);
+   * in a Job it is the operator's --runner-advisory-db-claim, mounted read-only.
+   */
+  advisoryDb: 'OPENCODE_ADVISORY_DB',
   /** Overrides spec.model.host, e.g. for the demo's OLLAMA_HOST. */
   ollamaHost: 'OLLAMA_HOST',
 } as const;

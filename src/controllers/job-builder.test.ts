@@ -1,6 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import type { V1Container, V1PodSpec } from '@kubernetes/client-node';
 import {
+  ADVISORY_DB_PATH,
   buildJob,
   GIT_CONFIG_PATH,
   SERVICE_ACCOUNT_PATH,
@@ -53,6 +54,25 @@ describe('buildJob', () => {
     const tests = byName(p, 'tests');
     expect(tests.volumeMounts!.map((m) => m.name)).not.toContain('git-config');
     expect(tests.env!.map((e) => e.name)).not.toContain('OPENCODE_GIT_CONFIG');
+  });
+
+  test('a local advisory database reaches the runner alone, read-only, as OPENCODE_ADVISORY_DB', () => {
+    expect(pod().volumes!.find((v) => v.name === 'advisory-db')).toBeUndefined();
+    const p = buildJob(target(), run, { image: 'example.com/opencode:1', advisoryDbClaim: 'osv' })
+      .spec!.template.spec!;
+    expect(p.volumes).toContainEqual({
+      name: 'advisory-db',
+      persistentVolumeClaim: { claimName: 'osv', readOnly: true },
+    });
+    const runner = byName(p, 'runner');
+    expect(runner.volumeMounts).toContainEqual({
+      name: 'advisory-db',
+      mountPath: ADVISORY_DB_PATH,
+      readOnly: true,
+    });
+    expect(runner.env).toContainEqual({ name: 'OPENCODE_ADVISORY_DB', value: ADVISORY_DB_PATH });
+    const tests = byName(p, 'tests');
+    expect(tests.volumeMounts!.map((m) => m.name)).not.toContain('advisory-db');
   });
 
   test('two containers share the workspace: the runner, and the tests in their own image', () => {

@@ -30,6 +30,8 @@ export const TESTS_BENCH_PATH = `${WORKSPACE_PATH}/${BENCH_SUBPATH}`;
 export const SERVICE_ACCOUNT_PATH = '/var/run/secrets/kubernetes.io/serviceaccount';
 /** Where the runner container sees the deployer's git ConfigMap (JobDefaults.gitConfigMap). */
 export const GIT_CONFIG_PATH = '/etc/opencode/git';
+/** Where the runner container sees the local advisory database (JobDefaults.advisoryDbClaim). */
+export const ADVISORY_DB_PATH = '/etc/opencode/advisory-db';
 
 /** Pod Security "restricted", plus a read-only root. */
 function restricted(): V1SecurityContext {
@@ -54,6 +56,13 @@ export interface JobDefaults {
    * mirror's URL rewrite, a CA bundle kept beside it in the same ConfigMap).
    */
   gitConfigMap?: string;
+  /**
+   * A PersistentVolumeClaim in the run's namespace holding a local OSV
+   * database (osv-scanner's offline layout), mounted read-only into the runner
+   * container alone as OPENCODE_ADVISORY_DB: the dependency scan of an
+   * air-gapped cluster.
+   */
+  advisoryDbClaim?: string;
 }
 
 /** The env every runner gets, whether in a Job or as a local child process. */
@@ -118,6 +127,7 @@ export function buildJob(
       ...(defaults.gitConfigMap
         ? [{ name: JOB_ENV.gitConfig, value: `${GIT_CONFIG_PATH}/gitconfig` }]
         : []),
+      ...(defaults.advisoryDbClaim ? [{ name: JOB_ENV.advisoryDb, value: ADVISORY_DB_PATH }] : []),
     ],
     resources: r.resources as never,
     securityContext: restricted(),
@@ -127,6 +137,9 @@ export function buildJob(
       { name: 'kube-api-access', mountPath: SERVICE_ACCOUNT_PATH, readOnly: true },
       ...(defaults.gitConfigMap
         ? [{ name: 'git-config', mountPath: GIT_CONFIG_PATH, readOnly: true }]
+        : []),
+      ...(defaults.advisoryDbClaim
+        ? [{ name: 'advisory-db', mountPath: ADVISORY_DB_PATH, readOnly: true }]
         : []),
     ],
   };
@@ -192,6 +205,14 @@ export function buildJob(
             { name: 'tests-tmp', emptyDir: {} },
             ...(defaults.gitConfigMap
               ? [{ name: 'git-config', configMap: { name: defaults.gitConfigMap } }]
+              : []),
+            ...(defaults.advisoryDbClaim
+              ? [
+                  {
+                    name: 'advisory-db',
+                    persistentVolumeClaim: { claimName: defaults.advisoryDbClaim, readOnly: true },
+                  },
+                ]
               : []),
             {
               name: 'kube-api-access',

@@ -44,6 +44,8 @@ export interface ManagerOptions {
   runnerServiceAccount?: string;
   /** ConfigMap whose `gitconfig` the runner container reads (JobDefaults.gitConfigMap). */
   runnerGitConfigMap?: string;
+  /** PersistentVolumeClaim of a local advisory database for runner pods (JobDefaults.advisoryDbClaim). */
+  runnerAdvisoryDbClaim?: string;
   /** Leader election; without it this replica always acts (single-replica and tests). */
   leaderElection?: {
     namespace: string;
@@ -166,6 +168,7 @@ export class Manager {
             imagePullPolicy: opts.runnerImagePullPolicy,
             serviceAccountName: opts.runnerServiceAccount,
             gitConfigMap: opts.runnerGitConfigMap,
+            advisoryDbClaim: opts.runnerAdvisoryDbClaim,
           },
           { pods, podStartGraceMs: opts.podStartGraceMs, now: () => this.clock.now() },
         ))

@@ -295,6 +295,7 @@ describe('helm template → API server, every value set (namespaced)', () => {
         '--pod-start-grace=45',
         '--runner-image-pull-policy=IfNotPresent',
         '--runner-git-config-map=runner-git',
+        '--runner-advisory-db-claim=osv-db',
         '--webhook-bind-address=:9444',
         '--webhook-secret-file=/etc/opencode/webhook/hmac',
       ]),
@@ -341,6 +342,7 @@ describe('helm template → API server, every value set (namespaced)', () => {
       podStartGrace: 45,
       runnerImagePullPolicy: 'IfNotPresent',
       runnerGitConfigMap: 'runner-git',
+      runnerAdvisoryDbClaim: 'osv-db',
       webhookBindAddress: ':9444',
       webhookSecretFile: '/etc/opencode/webhook/hmac',
     });

@@ -8,13 +8,14 @@ import { execFile } from 'node:child_process';
 import { relative } from 'node:path';
 import { compare as semverCompare, valid as semverValid } from 'semver';
 import { SEVERITIES, type ImprovementRunStatus } from '../../crds/index.ts';
+import { JOB_ENV } from '../../contracts/job-env.ts';
 import { scrubbedEnv } from '../testing/run-tests.ts';
 import { resolveTool } from '../../util/which.ts';
 
 /** Env var naming the osv-scanner binary (set in the runner image). */
 export const OSV_SCANNER_ENV = 'OPENCODE_OSV_SCANNER';
 /** Env var naming a local advisory database (same as the runner's --advisory-db). */
-export const ADVISORY_DB_ENV = 'OPENCODE_ADVISORY_DB';
+export const ADVISORY_DB_ENV = JOB_ENV.advisoryDb;
 
 const SCAN_TIMEOUT_MS = 5 * 60_000;
 
