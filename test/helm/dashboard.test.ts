@@ -13,6 +13,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { LABEL_COUNTED } from '../../src/controllers/accounting.ts';
 import { LocalExecutor } from '../../src/controllers/local-executor.ts';
+import { OSV_SCANNER_ENV } from '../../src/runner/security/osv.ts';
+import { ensureOsvScanner } from '../../tools/osv-scanner/build.ts';
+import { writeAdvisoryDb } from '../support/advisory-db.ts';
 import { JOB_ENV } from '../../src/contracts/job-env.ts';
 import { ManualClock } from '../../src/kube/clock.ts';
 import type { Manager } from '../../src/operator/manager.ts';
@@ -139,8 +142,17 @@ beforeAll(async () => {
     namespaces: [ns()],
     httpAddresses: ['127.0.0.1:0'],
     forgeFactory: doubleForgeFactory(gh),
+    // The dependency scan runs for real, offline, so the security panel has a series.
     executor: ({ api, logger }) =>
-      new LocalExecutor({ core: api.core, logger, env: { [JOB_ENV.gitConfig]: gitConfig } }),
+      new LocalExecutor({
+        core: api.core,
+        logger,
+        env: {
+          [JOB_ENV.gitConfig]: gitConfig,
+          [OSV_SCANNER_ENV]: ensureOsvScanner(),
+          [JOB_ENV.advisoryDb]: writeAdvisoryDb(join(sb.root, 'advisory-db')),
+        },
+      }),
   });
   manager = h.manager;
   logs = h.logs;
@@ -235,6 +247,7 @@ describe('dashboard on a running operator that has done runs', () => {
       'Automatic reverts (main turned red)',
       'Pull requests waiting for approval',
       'Quality findings per target',
+      'Vulnerable dependencies by severity',
     ])
       expect(titles).toContain(want);
     expect(dashboard.uid).toBe('opencode-operator');
@@ -301,6 +314,15 @@ describe('dashboard on a running operator that has done runs', () => {
       `sum(opencode_runs_total{namespace="${ns()}", result="succeeded"})`,
     );
     expect(Number(succeeded.data.result[0].value[1])).toBeGreaterThanOrEqual(4);
+    // The repository pins no dependency: the scan completed and found nothing, per severity.
+    const security = await query(
+      substitute(
+        panels.find((p) => p.title === 'Vulnerable dependencies by severity')!.targets[0]!.expr,
+      ),
+    );
+    expect(
+      Object.fromEntries(security.data.result.map((s: any) => [s.metric.severity, s.value[1]])),
+    ).toEqual({ critical: '0', high: '0', medium: '0', low: '0', unknown: '0' });
   });
 
   test('the namespace and target variables list the target', async () => {
