@@ -42,6 +42,17 @@ export function formatReport(report: RunReport, outcome: RunOutcome): string {
   else lines.push('Chose: nothing');
   if (report.setupCommand) lines.push(`Set-up: ${report.setupCommand}`);
   if (report.isolation) lines.push(`Isolation: ${report.isolation}`);
+  const sec = outcome.security;
+  if (sec) {
+    const found = Object.entries(sec.findings)
+      .filter(([, n]) => n > 0)
+      .map(([severity, n]) => `${n} ${severity}`);
+    lines.push(
+      sec.note
+        ? `Dependencies: not scanned: ${sec.note}`
+        : `Dependencies: ${found.length ? `vulnerable: ${found.join(', ')}` : 'no known vulnerability'} (${sec.scanner}, ${sec.database === 'local' ? 'local advisory database' : 'osv.dev'})`,
+    );
+  }
   if (report.diff) lines.push('Diff:', report.diff.trimEnd());
   lines.push(
     `Result: ${outcome.phase}${outcome.noChangeReason ? ` (${outcome.noChangeReason})` : ''}${outcome.failure ? ` (${outcome.failure.reason}: ${outcome.failure.message})` : ''}`,

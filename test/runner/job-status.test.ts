@@ -265,6 +265,7 @@ describe('opencode-runner run --dry-run', () => {
       '--ollama-host',
       '--test-command',
       '--state-dir',
+      '--advisory-db',
     ])
       expect(r.stdout).toContain(opt);
   });

@@ -7,6 +7,7 @@
 // branch gets exactly that tree. A database that cannot be read is reported
 // and the run carries on.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,7 +15,8 @@ import { runOnce } from '../../src/runner/index.ts';
 import { OSV_SCANNER_ENV, scanDependencies } from '../../src/runner/security/osv.ts';
 import { ensureOsvScanner } from '../../tools/osv-scanner/build.ts';
 import { writeAdvisoryDb } from '../support/advisory-db.ts';
-import { FIXTURES, capturedLogger, sandbox, targetSpec, type Sandbox } from './support.ts';
+import { repoRoot } from '../support/kube.ts';
+import { FIXTURES, capturedLogger, git, sandbox, targetSpec, type Sandbox } from './support.ts';
 
 let scanner: string;
 let db: string;
@@ -179,5 +181,47 @@ describe('a run with a vulnerable dependency', () => {
     expect(outcome.improvement).toMatchObject({ type: 'security', priority: 'P0' });
     expect(JSON.parse(sb.show('develop', 'package.json')!).dependencies.minimist).toBe('^1.2.5');
     expect(sb.show(before!, 'package-lock.json')).toBe(sb.show('develop', 'package-lock.json'));
+  }, 300_000);
+});
+
+describe('opencode-runner run --dry-run --advisory-db', () => {
+  let sb: Sandbox;
+  afterEach(() => sb?.cleanup());
+
+  it("reports the scan, chooses the advisory, and shows the package manager's diff", async () => {
+    sb = sandbox('npm-advisory', { withWorkBranch: true });
+    const refsBefore = git(sb.bare, ['for-each-ref']);
+    const r = spawnSync(
+      join(repoRoot, 'node_modules/.bin/node'),
+      [
+        'src/cli/runner.ts',
+        'run',
+        '--repo',
+        sb.bare,
+        '--dry-run',
+        '--model-provider',
+        'builtin',
+        '--no-ramp-up',
+        '--setup-command',
+        'npm ci --ignore-scripts --no-audit --no-fund',
+        '--advisory-db',
+        db,
+        '--workspace',
+        sb.workspace,
+      ],
+      { cwd: repoRoot, encoding: 'utf8', env: { ...process.env, [OSV_SCANNER_ENV]: scanner } },
+    );
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(
+      /^Dependencies: vulnerable: 1 critical \(osv-scanner \d+\.\d+\.\d+, local advisory database\)$/m,
+    );
+    expect(r.stdout).toContain(
+      'P0 security      Upgrade minimist 1.2.5 to 1.2.6 (GHSA-xvch-5gv4-984h)',
+    );
+    expect(r.stdout).toContain(
+      'Chose: P0 security: upgrade minimist to 1.2.6 (GHSA-xvch-5gv4-984h)',
+    );
+    expect(r.stdout).toContain('+    "minimist": "^1.2.6"');
+    expect(git(sb.bare, ['for-each-ref'])).toBe(refsBefore);
   }, 300_000);
 });
