@@ -8,8 +8,8 @@
 //   (the binary of the npm package `node`), the machine's npm, and npm's cache
 //   with `offline=true`, so the build stage's `npm install` reads the cache.
 // - Go image: the same base with /usr/local/go and a module cache holding
-//   exactly what `go install gitleaks@<version>` needs, which is also its
-//   GOPROXY (file://).
+//   exactly what `go install` of gitleaks and osv-scanner at their pinned
+//   versions needs, which is also its GOPROXY (file://).
 //
 // Every RUN has no network (`podman build --network none`). The image is
 // named by a hash of everything the build reads, so a second run builds nothing.
@@ -29,6 +29,7 @@ import {
 import { homedir } from 'node:os';
 import { join, relative } from 'node:path';
 import { gitleaksVersion } from '../../tools/gitleaks/build.ts';
+import { osvScannerVersion } from '../../tools/osv-scanner/build.ts';
 import {
   archive,
   baseRootfs,
@@ -150,55 +151,64 @@ function nodeImage(log: (m: string) => void): string {
   return ref;
 }
 
-/** localhost/opencode-go:<go version>-<hash>: what GO_IMAGE names, able to `go install` gitleaks offline. */
+/** The Go tools the Dockerfile's stages `go install`: module, package, pinned version. */
+function goTools(): { module: string; pkg: string; version: string }[] {
+  return [
+    {
+      module: 'github.com/zricethezav/gitleaks/v8',
+      pkg: 'github.com/zricethezav/gitleaks/v8',
+      version: gitleaksVersion(),
+    },
+    {
+      module: 'github.com/google/osv-scanner/v2',
+      pkg: 'github.com/google/osv-scanner/v2/cmd/osv-scanner',
+      version: osvScannerVersion(),
+    },
+  ];
+}
+
+/** localhost/opencode-go:<go version>-<hash>: what GO_IMAGE names, able to `go install` the tools offline. */
 function goImage(log: (m: string) => void): string {
   const { tar, sha } = baseRootfs(log, ['ca-certificates', 'git']);
   const goroot = goEnv('GOROOT');
   const goVersion = run(join(goroot, 'bin', 'go'), ['env', 'GOVERSION'])
     .trim()
     .replace(/^go/, '');
-  const gitleaks = gitleaksVersion();
-  const ref = `localhost/opencode-go:${goVersion}-${createHash('sha256').update(`${sha} ${gitleaks} file-proxy`).digest('hex').slice(0, 12)}`;
+  const tools = goTools();
+  const pins = tools.map((t) => `${t.pkg}@${t.version}`).join(' ');
+  const ref = `localhost/opencode-go:${goVersion}-${createHash('sha256').update(`${sha} ${pins} file-proxy`).digest('hex').slice(0, 12)}`;
   if (imageExists(ref)) return ref;
   const base = `localhost/opencode-base:bookworm-git-${sha.slice(0, 12)}`;
   if (!imageExists(base)) podman(['import', tar, base]);
   const ctx = mkdtempSync(join(imagesRoot(), 'ctx-go-'));
   try {
-    log(`building ${ref} (Go ${goVersion}, modules for gitleaks ${gitleaks})`);
+    log(`building ${ref} (Go ${goVersion}, modules for ${pins})`);
     // Exactly the modules `go install` needs, from the machine's module cache
     // (or, failing that, the Go module proxy).
     const modcache = join(ctx, 'gopath', 'pkg', 'mod');
     const hostDownload = join(goEnv('GOMODCACHE'), 'cache', 'download');
-    const r = spawnSync('go', ['install', `github.com/zricethezav/gitleaks/v8@${gitleaks}`], {
-      encoding: 'utf8',
-      cwd: ctx,
-      env: {
-        ...process.env,
-        GOMODCACHE: modcache,
-        GOFLAGS: '-modcacherw',
-        GOBIN: join(ctx, 'bin'),
-        GOPROXY: `file://${hostDownload},https://proxy.golang.org`,
-        CGO_ENABLED: '0',
-      },
-    });
-    if (r.status !== 0) throw new Error(`go install gitleaks failed: ${r.stderr.slice(-2000)}`);
+    for (const t of tools) {
+      const r = spawnSync('go', ['install', `${t.pkg}@${t.version}`], {
+        encoding: 'utf8',
+        cwd: ctx,
+        env: {
+          ...process.env,
+          GOMODCACHE: modcache,
+          GOFLAGS: '-modcacherw',
+          GOBIN: join(ctx, 'bin'),
+          GOPROXY: `file://${hostDownload},https://proxy.golang.org`,
+          CGO_ENABLED: '0',
+        },
+      });
+      if (r.status !== 0) throw new Error(`go install ${t.pkg} failed: ${r.stderr.slice(-2000)}`);
+      // `go install m@v` also asks the proxy for m's latest version (to warn when
+      // deprecated): the image's proxy is this cache, so it lists the one version.
+      writeFileSync(
+        join(modcache, 'cache', 'download', ...t.module.split('/'), '@v', 'list'),
+        `${t.version}\n`,
+      );
+    }
     rmSync(join(ctx, 'bin'), { recursive: true, force: true });
-    // `go install m@v` also asks the proxy for m's latest version (to warn when
-    // deprecated): the image's proxy is this cache, so it lists the one version.
-    writeFileSync(
-      join(
-        modcache,
-        'cache',
-        'download',
-        'github.com',
-        'zricethezav',
-        'gitleaks',
-        'v8',
-        '@v',
-        'list',
-      ),
-      `${gitleaks}\n`,
-    );
     cpSync(goroot, join(ctx, 'go'), { recursive: true });
     writeFileSync(
       join(ctx, 'Containerfile'),

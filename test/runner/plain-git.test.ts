@@ -2,11 +2,9 @@
 // double: happy path with the fast-forward of main, failing tests, the work
 // branch moving during the run, and a second run on top of the first.
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runOnce } from '../../src/runner/index.ts';
-import { repoRoot } from '../support/kube.ts';
 import { readImprovements, readState } from '../../src/runner/state/index.ts';
 import type { WorkflowDeps } from '../../src/runner/workflow/context.ts';
 import { runTests } from '../../src/runner/testing/run-tests.ts';
@@ -16,6 +14,7 @@ import {
   capturedLogger,
   git,
   planFor,
+  runnerCli,
   sandbox,
   targetSpec,
   type Sandbox,
@@ -189,22 +188,17 @@ describe('plain git forge', () => {
     );
     git(human, ['commit', '--quiet', '-am', 'feat: sloppy edit']);
     git(human, ['push', '--quiet', 'origin', 'main']);
-    const r = spawnSync(
-      join(repoRoot, 'node_modules/.bin/node'),
-      [
-        'src/cli/runner.ts',
-        'run',
-        '--repo',
-        sb.bare,
-        '--model-provider',
-        'builtin',
-        '--test-command',
-        'node --test',
-        '--workspace',
-        sb.workspace,
-      ],
-      { cwd: repoRoot, encoding: 'utf8' },
-    );
+    const r = runnerCli([
+      'run',
+      '--repo',
+      sb.bare,
+      '--model-provider',
+      'builtin',
+      '--test-command',
+      'node --test',
+      '--workspace',
+      sb.workspace,
+    ]);
     expect(r.status).toBe(0);
     const outcome = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
     expect(outcome).toMatchObject({

@@ -7,7 +7,6 @@
 // branch gets exactly that tree. A database that cannot be read is reported
 // and the run carries on.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,8 +14,15 @@ import { runOnce } from '../../src/runner/index.ts';
 import { OSV_SCANNER_ENV, scanDependencies } from '../../src/runner/security/osv.ts';
 import { ensureOsvScanner } from '../../tools/osv-scanner/build.ts';
 import { writeAdvisoryDb } from '../support/advisory-db.ts';
-import { repoRoot } from '../support/kube.ts';
-import { FIXTURES, capturedLogger, git, sandbox, targetSpec, type Sandbox } from './support.ts';
+import {
+  FIXTURES,
+  capturedLogger,
+  git,
+  runnerCli,
+  sandbox,
+  targetSpec,
+  type Sandbox,
+} from './support.ts';
 
 let scanner: string;
 let db: string;
@@ -191,10 +197,8 @@ describe('opencode-runner run --dry-run --advisory-db', () => {
   it("reports the scan, chooses the advisory, and shows the package manager's diff", async () => {
     sb = sandbox('npm-advisory', { withWorkBranch: true });
     const refsBefore = git(sb.bare, ['for-each-ref']);
-    const r = spawnSync(
-      join(repoRoot, 'node_modules/.bin/node'),
+    const r = runnerCli(
       [
-        'src/cli/runner.ts',
         'run',
         '--repo',
         sb.bare,
@@ -209,7 +213,7 @@ describe('opencode-runner run --dry-run --advisory-db', () => {
         '--workspace',
         sb.workspace,
       ],
-      { cwd: repoRoot, encoding: 'utf8', env: { ...process.env, [OSV_SCANNER_ENV]: scanner } },
+      { ...process.env, [OSV_SCANNER_ENV]: scanner },
     );
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(

@@ -1,7 +1,7 @@
 // Helpers for the runner's integration tests: a fixture repository copied
 // into a bare remote in a temp dir, git inspection of that remote, target
 // specs with CRD defaults, and a JSON-lines logger whose output is captured.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +11,7 @@ import { startOllamaDouble, type OllamaDouble } from '../doubles/ollama/server.t
 import { parseTargetSpec } from '../../src/runner/config.ts';
 import type { ImprovementTargetSpec } from '../../src/crds/index.ts';
 import { createLogger, type Logger } from '../../src/util/logger.ts';
+import { repoRoot } from '../support/kube.ts';
 
 export const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'repos');
 
@@ -178,4 +179,13 @@ export function useOllamaDouble(): () => OllamaDouble {
     if (!ollama) throw new Error('the Ollama double is not started yet');
     return ollama;
   };
+}
+
+/** Runs `opencode-runner <args>` (the CLI from source, on the project's Node) to the end. */
+export function runnerCli(args: string[], env: NodeJS.ProcessEnv = process.env) {
+  return spawnSync(join(repoRoot, 'node_modules/.bin/node'), ['src/cli/runner.ts', ...args], {
+    cwd: repoRoot,
+    encoding: 'utf8',
+    env,
+  });
 }
