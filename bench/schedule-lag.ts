@@ -99,9 +99,12 @@ interface Result {
  * Deletes a namespace and waits until it is gone: the namespace controller's
  * cleanup of N Jobs and pods must not run during the next contender's window.
  */
-async function removeNamespace(core: CoreV1Api, name: string): Promise<void> {
+async function removeNamespace(core: CoreV1Api, name: string, n: number): Promise<void> {
   await core.deleteNamespace({ name }).catch(() => undefined);
-  const deadline = Date.now() + 10 * 60_000;
+  // At 10,000 the namespace controller and the garbage collector took over
+  // 10 minutes for the CronJobs, Jobs and pods: allow 120 ms an object.
+  const waitMs = Math.max(10 * 60_000, n * 120);
+  const deadline = Date.now() + waitMs;
   while (Date.now() < deadline) {
     try {
       await core.readNamespace({ name });
@@ -110,7 +113,9 @@ async function removeNamespace(core: CoreV1Api, name: string): Promise<void> {
     }
     await sleep(1000);
   }
-  throw new Error(`namespace ${name} was not removed within 10 minutes`);
+  throw new Error(
+    `namespace ${name} was not removed within ${Math.round(waitMs / 60_000)} minutes`,
+  );
 }
 
 /** Saves a CPU profile of kube-apiserver over the next `seconds` (go tool pprof reads it). */
@@ -246,7 +251,7 @@ async function ours(cp: ControlPlane, kc: KubeConfig, n: number): Promise<Result
     const exited = new Promise((r) => proc.once('exit', r));
     proc.kill('SIGTERM');
     await exited; // a CPU profile is written on exit
-    await removeNamespace(core, ns);
+    await removeNamespace(core, ns, n);
   }
 }
 
@@ -293,7 +298,7 @@ async function cronjobs(cp: ControlPlane, kc: KubeConfig, n: number): Promise<Re
     const lags = seen.map((t) => (t - slot) / 1000);
     return { p50: pct(lags, 50), p99: pct(lags, 99), max: Math.max(...lags), cpu, requests };
   } finally {
-    await removeNamespace(core, ns);
+    await removeNamespace(core, ns, n);
   }
 }
 
@@ -331,7 +336,7 @@ async function rawLoop(cp: ControlPlane, kc: KubeConfig, n: number): Promise<Res
     const lags = seen.map((t) => (t - start) / 1000);
     return { p50: pct(lags, 50), p99: pct(lags, 99), max: Math.max(...lags), cpu, requests };
   } finally {
-    await removeNamespace(core, ns);
+    await removeNamespace(core, ns, n);
   }
 }
 
@@ -350,9 +355,17 @@ try {
   for (const n of sizes) {
     const rounds: Record<'raw' | 'cron' | 'op', Result[]> = { raw: [], cron: [], op: [] };
     for (let i = 0; i < repeat; i++) {
+      // Each result is printed as it comes: a later contender's failure keeps the earlier ones.
+      const say = (who: string, r: Result) =>
+        console.log(
+          `N=${n} round ${i + 1}: ${who} p50 ${r.p50.toFixed(2)} s, p99 ${r.p99.toFixed(2)} s, max ${r.max.toFixed(2)} s`,
+        );
       rounds.raw.push(await rawLoop(cp, kc, n));
+      say('raw Job loop', rounds.raw.at(-1)!);
       rounds.cron.push(await cronjobs(cp, kc, n));
+      say('CronJob controller', rounds.cron.at(-1)!);
       rounds.op.push(await ours(cp, kc, n));
+      say('opencode-operator', rounds.op.at(-1)!);
       const p99s = (['raw', 'cron', 'op'] as const).map((k) => rounds[k].at(-1)!.p99.toFixed(2));
       console.log(
         `N=${n} round ${i + 1}/${repeat}: p99 raw ${p99s[0]} s, CronJob ${p99s[1]} s, ours ${p99s[2]} s`,
