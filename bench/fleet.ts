@@ -12,6 +12,7 @@
 //
 //   node bench/fleet.ts [--targets 10000] [--idle-minutes 5]
 //                       [--steady-minutes 0] [--schedule 'H/20 * * * *']
+//                       [--cpu-prof-dir DIR] [--apiserver-pprof-dir DIR]
 // Run on demand; it is not part of the test suite.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -29,7 +30,14 @@ import {
 import { DEFAULT_RUNNER_SERVICE_ACCOUNT } from '../src/controllers/job-builder.ts';
 import { GROUP, VERSION } from '../src/crds/index.ts';
 import { ControlPlane } from '../test/controlplane/controlplane.ts';
-import { apiRequests, bulk, cpuSeconds, installCrds, requestDiff } from './support.ts';
+import {
+  apiRequests,
+  apiserverProfile,
+  bulk,
+  cpuSeconds,
+  installCrds,
+  requestDiff,
+} from './support.ts';
 
 const root = join(import.meta.dirname, '..');
 const { values } = parseArgs({
@@ -40,6 +48,8 @@ const { values } = parseArgs({
     schedule: { type: 'string', default: 'H/20 * * * *' },
     // Writes a V8 CPU profile of the operator into this directory (node --cpu-prof).
     'cpu-prof-dir': { type: 'string' },
+    // Also fetches a kube-apiserver CPU profile (its /debug/pprof) over the sync.
+    'apiserver-pprof-dir': { type: 'string' },
   },
 });
 const N = Number(values.targets);
@@ -137,7 +147,8 @@ interface Sample {
 }
 
 async function main(): Promise<void> {
-  const cp = new ControlPlane();
+  const pprofDir = values['apiserver-pprof-dir'];
+  const cp = new ControlPlane({ apiServerArgs: pprofDir ? ['--profiling=true'] : [] });
   await cp.start();
   const kc = new KubeConfig();
   kc.loadFromFile(cp.kubeconfig);
@@ -181,10 +192,15 @@ async function main(): Promise<void> {
       Object.entries(cp.pids()).map(([name, p]) => [name, cpuSeconds(p)]),
     );
     const start = Date.now();
+    // About the first 60 s of the sync at 10,000 targets.
+    const pprof = pprofDir
+      ? apiserverProfile(cp, join(pprofDir, `apiserver-sync-${N}.pprof`), Math.max(20, N * 0.006))
+      : undefined;
     op = startOperator(cp.kubeconfig, port);
     const pid = op.pid!;
     await synced;
     const syncS = (Date.now() - start) / 1000;
+    await pprof;
     const syncCpu = cpuSeconds(pid);
     const syncHwm = procStatus(pid, 'VmHWM');
     const cpSync = Object.entries(cp.pids())

@@ -1,7 +1,7 @@
 // Shared by the benchmarks: the project's CRDs on a test control plane, and
 // what they measure with (CPU of a process, the API server's request counts).
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { execFile, execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ControlPlane } from '../test/controlplane/controlplane.ts';
 
@@ -67,5 +67,27 @@ export async function bulk<T>(
     Array.from({ length: concurrency }, async () => {
       while (i < items.length) await fn(items[i++]!);
     }),
+  );
+}
+
+/** Saves a CPU profile of kube-apiserver over the next `seconds` (go tool pprof reads it). */
+export async function apiserverProfile(
+  cp: ControlPlane,
+  file: string,
+  seconds: number,
+): Promise<void> {
+  await new Promise<void>((resolve, reject) =>
+    execFile(
+      join(cp.binDir, 'kubectl'),
+      [
+        '--kubeconfig',
+        cp.kubeconfig,
+        'get',
+        '--raw',
+        `/debug/pprof/profile?seconds=${Math.ceil(seconds)}`,
+      ],
+      { encoding: 'buffer', maxBuffer: 256 * 1024 * 1024 },
+      (err, stdout) => (err ? reject(err) : (writeFileSync(file, stdout), resolve())),
+    ),
   );
 }

@@ -21,6 +21,7 @@ import { WorkQueue } from '../kube/work-queue.ts';
 import { Notifier, type DeliveryPolicy } from '../notify/notifier.ts';
 import { ForgeChecks, type ForgeFactory } from '../controllers/forge-checks.ts';
 import { podIndexers, runIndexers } from '../controllers/indexes.ts';
+import { slimJob, slimPod } from '../controllers/cache-shapes.ts';
 import { RunReconciler } from '../controllers/run-reconciler.ts';
 import { TargetReconciler } from '../controllers/target/reconciler.ts';
 import {
@@ -146,6 +147,7 @@ export class Manager {
       ...common,
       name: 'jobs',
       labelSelector: selector,
+      transform: slimJob,
       list: (ns, page) => this.api.listJobs(ns, page) as never,
       watchPath: (ns) => (ns ? `/apis/batch/v1/namespaces/${ns}/jobs` : '/apis/batch/v1/jobs'),
     });
@@ -154,6 +156,7 @@ export class Manager {
       name: 'pods',
       indexers: podIndexers,
       labelSelector: selector,
+      transform: slimPod,
       list: (ns, page) => this.api.listPods(ns, page) as never,
       watchPath: (ns) => (ns ? `/api/v1/namespaces/${ns}/pods` : '/api/v1/pods'),
     });
