@@ -191,6 +191,7 @@ async function main(): Promise<void> {
     const cpBefore = Object.fromEntries(
       Object.entries(cp.pids()).map(([name, p]) => [name, cpuSeconds(p)]),
     );
+    const syncReqs = apiRequests(cp);
     const start = Date.now();
     // About the first 60 s of the sync at 10,000 targets.
     const pprof = pprofDir
@@ -208,7 +209,8 @@ async function main(): Promise<void> {
       .join(', ');
     console.log(
       `sync: every target has its first status ${syncS.toFixed(1)} s after the operator started ` +
-        `(operator CPU ${syncCpu.toFixed(1)} s, peak RSS ${mib(syncHwm)}; meanwhile ${cpSync})`,
+        `(operator CPU ${syncCpu.toFixed(1)} s, peak RSS ${mib(syncHwm)}; meanwhile ${cpSync}); ` +
+        `API requests: ${requestDiff(syncReqs, apiRequests(cp))}`,
     );
 
     // 2. Idle. Nothing scrapes meanwhile; one scrape at the end is measured on its own,
