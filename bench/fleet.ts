@@ -80,21 +80,21 @@ async function freePort(): Promise<number> {
   });
 }
 
-/** A gauge of the operator's own /metrics (prom-client's default process metrics). */
-async function scrape(port: number, name: string): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
-  return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : NaN;
-}
-
-/** The sum of a counter's series whose labels include `match` (e.g. `controller="target"`). */
-async function scrapeSum(port: number, name: string, match: string): Promise<number> {
+/** The values of a metric's series in the operator's /metrics whose line includes `match`. */
+async function scrapeAll(port: number, name: string, match = ''): Promise<number[]> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
   return text
     .split('\n')
-    .filter((l) => l.startsWith(`${name}{`) && l.includes(match))
-    .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+    .filter((l) => (l.startsWith(`${name} `) || l.startsWith(`${name}{`)) && l.includes(match))
+    .map((l) => Number(l.slice(l.lastIndexOf(' ') + 1)));
 }
+
+/** A gauge of the operator's own /metrics (prom-client's default process metrics). */
+const scrape = async (port: number, name: string) => (await scrapeAll(port, name))[0] ?? NaN;
+
+/** The sum of a counter's series whose labels include `match` (e.g. `controller="target"`). */
+const scrapeSum = async (port: number, name: string, match: string) =>
+  (await scrapeAll(port, name, match)).reduce((a, b) => a + b, 0);
 
 /** Stops the operator (SIGTERM) and resolves once it has exited. */
 async function stopOperator(op: ChildProcess | undefined): Promise<void> {

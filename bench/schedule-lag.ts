@@ -385,35 +385,31 @@ try {
     const f = (x: number) => x.toFixed(2).padStart(7);
     const ratio = (r: Result, to?: Result) =>
       (to ? `${(r.p99 / to.p99).toFixed(2)}x` : '-').padStart(9);
-    const line = (name: string, r: Result | undefined, rs: Result[]) =>
-      r
-        ? [
-            `  ${name.padEnd(19)}${f(r.p50)}     ${f(r.p99)}  ${f(r.max)}   ${ratio(r, cron)}   ${ratio(r, raw)}   ${range(rs).padStart(11)}`,
-          ]
-        : [];
-    const ran: [string, Result][] = [];
-    for (const [name, r] of [
-      ['raw Job loop', raw],
-      ['CronJob controller', cron],
-      ['opencode-operator', op],
-    ] as const)
-      if (r) ran.push([name, r]);
+    // The contenders that ran, with the round that stands for each and all their rounds.
+    const ran = (
+      [
+        ['raw Job loop', raw, rounds.raw],
+        ['CronJob controller', cron, rounds.cron],
+        ['opencode-operator', op, rounds.op],
+      ] as const
+    ).flatMap(([name, r, rs]) => (r ? [{ name, r, rs }] : []));
     rows.push(
       `N=${n} (median of ${repeat} rounds)`,
       `  contender            p50 lag s   p99 lag s   max s   p99 vs CronJob   p99 vs raw   p99 range s`,
-      ...line('raw Job loop', raw, rounds.raw),
-      ...line('CronJob controller', cron, rounds.cron),
-      ...line('opencode-operator', op, rounds.op),
+      ...ran.map(
+        ({ name, r, rs }) =>
+          `  ${name.padEnd(19)}${f(r.p50)}     ${f(r.p99)}  ${f(r.max)}   ${ratio(r, cron)}   ${ratio(r, raw)}   ${range(rs).padStart(11)}`,
+      ),
       `  operator peak RSS    ${Math.max(...rounds.op.map((r) => r.rssMiB ?? 0)).toFixed(0)} MiB`,
       `  CPU seconds until the last Job was seen (median round):`,
       ...ran.map(
-        ([name, r]) =>
-          `    ${String(name).padEnd(19)}${Object.entries(r.cpu)
+        ({ name, r }) =>
+          `    ${name.padEnd(19)}${Object.entries(r.cpu)
             .map(([p, s]) => `${p} ${s.toFixed(2)}`)
             .join(', ')}`,
       ),
       `  API requests until the last Job was seen (median round; watches and leases left out):`,
-      ...ran.map(([name, r]) => `    ${String(name).padEnd(19)}${r.requests}`),
+      ...ran.map(({ name, r }) => `    ${name.padEnd(19)}${r.requests}`),
     );
     console.log(rows.slice(-14).join('\n'));
   }
